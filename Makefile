@@ -1,0 +1,80 @@
+# GreenWhistle (绿哨). `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Two environments: Rasa 3.6 pins old libraries (Python 3.10); actions/app use current ones.
+PY_RASA ?= $(shell command -v python3.10 2>/dev/null || pyenv which python3.10 2>/dev/null)
+PY_APP  ?= $(shell command -v python3.11 2>/dev/null || pyenv which python3.11 2>/dev/null || command -v python3)
+RASA_VENV := .venv-rasa
+APP_VENV  := .venv-app
+RASA := $(RASA_VENV)/bin/rasa
+PY   := $(APP_VENV)/bin/python
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+TRAINING_INPUTS := domain.yml config.yml $(shell find nlu_data rasa_ext -type f 2>/dev/null)
+MODEL_STAMP := models/.trained
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	@test -n "$(PY_RASA)" || { echo "Python 3.10 not found (Rasa 3.6 needs it): install it, e.g. pyenv install 3.10"; exit 1; }
+	$(PY_RASA) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip wheel
+	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt
+	touch $@
+
+$(APP_VENV)/.installed: requirements/app.txt
+	$(PY_APP) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -q --upgrade pip wheel
+	$(APP_VENV)/bin/pip install -q -r requirements/app.txt
+	touch $@
+
+venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments
+
+$(MODEL_STAMP): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --data nlu_data --config config.yml --domain domain.yml --out models --fixed-model-name greenwhistle
+	touch $@
+
+train: $(MODEL_STAMP) ## train the Rasa model if the data changed
+
+db: $(APP_VENV)/.installed ## create or migrate the ledger database (DATABASE_URL, default SQLite var/greenwhistle.db)
+	$(PY) -m bot.cli init-db
+
+run: venvs train ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
+	$(PY) -m bot.stack run
+
+shell: venvs train ## chat with the bot in this terminal (starts the system unless it is running)
+	$(PY) -m bot.stack chat
+
+lint: $(APP_VENV)/.installed ## ruff lint
+	$(APP_VENV)/bin/ruff check bot actions connectors rasa_ext tests bench migrations
+
+types: $(APP_VENV)/.installed ## mypy on bot/ and actions/
+	$(APP_VENV)/bin/mypy bot actions
+
+validate: $(RASA_VENV)/.installed ## rasa data validate, failing on any warning
+	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings
+
+test-unit: $(APP_VENV)/.installed ## unit tests of bot/ and actions/ (and PostgreSQL when TEST_DATABASE_URL is set)
+	$(PY) -m pytest tests -m "not e2e" -q
+
+test-stories: train ## conversation tests (rasa test) with real Chinese user text
+	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out results/stories
+
+test-e2e: venvs train ## end-to-end: real Rasa server, action server and app as separate processes
+	$(PY) -m pytest tests/e2e -m e2e -q
+
+test: lint validate test-unit test-stories test-e2e ## everything CI runs
+	@echo "make test: all suites passed"
+
+bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
+	$(PY) bench/turns.py
+
+clean: ## remove models, results and local databases (not the virtual environments)
+	rm -rf models results var/*.db var/logs
+
+.PHONY: help venvs train db run shell lint types validate test-unit test-stories test-e2e test bench-turns clean

@@ -1,0 +1,5 @@
+"""GreenWhistle custom actions (rasa-sdk): thin wrappers that read slots, call bot/, return events.
+
+Every action returns at least one event when it succeeds: the Rasa-side ActionFailurePolicy takes an
+executed custom action with no events as a failure and tells the citizen to retry.
+"""

@@ -1,0 +1,137 @@
+"""Report goal: fill report fields from what the citizen says, ask, summarise, file into the ledger."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import StoreAction, channel_of, context, latest_intent, latest_text
+from bot.exceptions import StoreUnavailable
+from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
+from bot.replies import render
+
+logger = logging.getLogger(__name__)
+
+
+class ActionExtractReportSlots(Action):
+    """Custom slot mapping run after every user message (see domain.yml, slot report_extracted)."""
+
+    def name(self) -> str:
+        return "action_extract_report_slots"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        update = interpret(
+            latest_text(tracker),
+            intent=latest_intent(tracker),
+            requested_slot=tracker.get_slot("requested_slot"),
+            form_active=tracker.active_loop_name == "report_form",
+            slots=tracker.current_slot_values(),
+            ctx=context(),
+        )
+        for key, variables in update.messages:
+            dispatcher.utter_message(**render(key, **variables))
+        return [SlotSet(name, value) for name, value in update.slots.items()]
+
+
+class AskSlotAction(Action):
+    """The report form's question for one slot (action_ask_<slot>), texts from replies.yml."""
+
+    slot: ClassVar[str] = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if self.slot == "area" and tracker.get_slot("place_candidates"):
+            return []  # the candidates were just listed by the extraction; don't ask twice
+        dispatcher.utter_message(**render(f"ask.{self.slot}"))
+        return []
+
+
+class ActionAskDescription(AskSlotAction):
+    slot = "description"
+
+
+class ActionAskCategories(AskSlotAction):
+    slot = "categories"
+
+
+class ActionAskLocation(AskSlotAction):
+    slot = "location"
+
+
+class ActionAskArea(AskSlotAction):
+    slot = "area"
+
+
+class ActionAskTimeText(AskSlotAction):
+    slot = "time_text"
+
+
+class ActionAskPolluter(AskSlotAction):
+    slot = "polluter"
+
+
+class ActionAskEvidence(AskSlotAction):
+    slot = "evidence"
+
+
+class ActionAskContact(AskSlotAction):
+    slot = "contact"
+
+
+class ActionReportSummary(Action):
+    """Reads the report back (您反映的是…，对吗？) and gives it an id for idempotent filing."""
+
+    def name(self) -> str:
+        return "action_report_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slots = tracker.current_slot_values()
+        dispatcher.utter_message(**render("summary", **summary_variables(slots)))
+        report_uid = slots.get("report_uid") or f"{channel_of(tracker)}:{uuid.uuid4().hex}"
+        return [SlotSet("report_uid", report_uid), SlotSet("filed_ticket", None)]
+
+
+class ActionSubmitReport(StoreAction, Action):
+    """Files the confirmed report. On a database outage it returns no events, so that the
+    ActionFailurePolicy tells the citizen to retry; the answers stay in the tracker."""
+
+    def name(self) -> str:
+        return "action_submit_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        slots = tracker.current_slot_values()
+        if not slots.get("description") and not slots.get("report_messages"):
+            dispatcher.utter_message(**render("nothing_to_submit"))
+            return [SlotSet("filed_ticket", None)]
+        try:
+            draft = build_draft(
+                slots, sender_id=tracker.sender_id, channel=channel_of(tracker), ctx=context()
+            )
+            issue, created = self.store.file(draft)
+        except StoreUnavailable:
+            logger.exception("case store unavailable while filing a report; citizen asked to retry")
+            return []
+        except ValidationError:
+            logger.exception("report draft rejected")
+            dispatcher.utter_message(**render("incomplete"))
+            return [SlotSet("filed_ticket", None)]
+        dispatcher.utter_message(**render("filed" if created else "already_filed", ticket=issue.ticket))
+        return [SlotSet(name, None) for name in REPORT_SLOTS] + [
+            SlotSet("filed_ticket", issue.ticket)
+        ]
