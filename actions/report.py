@@ -35,6 +35,7 @@ class ActionExtractReportSlots(Action):
             form_active=tracker.active_loop_name == "report_form",
             slots=tracker.current_slot_values(),
             ctx=context(),
+            metadata=tracker.latest_message.get("metadata"),
         )
         for key, variables in update.messages:
             dispatcher.utter_message(**render(key, **variables))

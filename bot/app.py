@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__
 from bot.api import case_store
+from bot.api.channels import router as channels_router
 from bot.api.open311 import router as open311_router
 from bot.config import Settings, get_settings
 from bot.console import STATIC_DIR, render_error
@@ -116,6 +117,7 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.add_exception_handler(Exception, _on_unexpected)
 
     app.include_router(open311_router)
+    app.include_router(channels_router)
     app.include_router(console_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 

@@ -34,9 +34,27 @@ class Settings(BaseSettings):
     open311_api_key: SecretStr | None = None
     #: Where the Rasa server is, for pushing status updates through its channels.
     rasa_url: str = "http://127.0.0.1:5005"
+    #: Shared secret of the channels (Rasa side) and the app's /internal/channels API; the API
+    #: refuses every request while it is unset.
+    internal_token: SecretStr | None = None
+    #: Evidence files from the channels (photos, videos, voice), stored by SHA-256.
+    evidence_dir: Path = Field(default_factory=lambda: PROJECT_ROOT / "var" / "evidence")
+    max_evidence_bytes: int = 25 * 1024 * 1024
     log_level: str = "INFO"
     #: How long a SQLite write waits for a lock before the store reports itself unavailable.
     sqlite_busy_timeout_s: float = 10.0
+    #: 办理时限 overrides (bot/data/deadlines.yml has the defaults): working days.
+    accept_days: int | None = None
+    handle_days: dict[str, int] = Field(default_factory=dict)
+    soon_due_days: int | None = None
+    #: Staff console sessions: lifetime, and whether the cookie needs HTTPS (behind a proxy).
+    console_session_hours: float = 10.0
+    console_secure_cookie: bool = False
+    #: Duplicate detection: how far back and how near (metres) an open issue counts as the same.
+    duplicate_window_days: int = 30
+    duplicate_distance_m: float = 300.0
+    #: 重复举报: this many reports of one place/polluter in the window make it a hot spot.
+    hotspot_threshold: int = 3
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.catalog import categories as known_categories
-from bot.catalog import statuses
+from bot.lifecycle import citizen_status
 from bot.extraction import Extraction, extract
 from bot.extraction.corrections import parse_correction
 from bot.privacy import mask_phone, normalise_phone
@@ -29,7 +29,7 @@ MAX_ORIGINAL_CHARS = 20000
 REPORT_SLOTS = (
     "description", "categories", "location", "area", "time_text", "polluter", "evidence",
     "contact", "area_parts", "address", "place_candidates", "has_evidence", "contact_phone",
-    "anonymous", "report_messages", "report_uid",
+    "anonymous", "report_messages", "report_uid", "latitude", "longitude",
 )
 
 NON_REPORT_INTENTS = frozenset(
@@ -45,6 +45,12 @@ _TRIGGER_RE = re.compile(
     r"^(你好|您好)?[，,]?(我)?(要|想|想要|需要)?(举报|投诉|反映|曝光|登记)(一下|一个|个)?"
     r"(环境|污染|环境污染)?(问题|情况|事情|事)?[，,。！!]*"
 )
+#: What a channel sends the bot for a photo, video, voice note or link (connectors/wechat.py):
+#: evidence, whatever question the form is asking.
+MEDIA_RE = re.compile(r"^\[(图片|视频|语音|链接)\]")
+#: A location pin: 「[位置] <the pin's address label>」, coordinates in the message metadata.
+PIN_RE = re.compile(r"^\[位置\]\s*")
+_MEDIA_LABELS = {"图片": "照片", "视频": "视频", "语音": "录音", "链接": "链接"}
 _RETRY_RE = re.compile(r"^(继续|重试|再试一次|好的?|确认|可以)[。.!！]*$")
 _CATEGORY_WORDS: dict[str, str] = {
     "大气": "大气", "空气": "大气", "废气": "大气", "气味": "大气", "臭": "大气", "烟": "大气",
@@ -170,6 +176,29 @@ def _evidence_slots(text: str, intent: str | None) -> dict[str, Any]:
     return {"evidence": _clip(t, 500), "has_evidence": True}
 
 
+def _media_evidence(kind: str, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """A photo/video/voice note/link sent in the chat is evidence; several add up."""
+    label = f"已发送{_MEDIA_LABELS.get(kind, kind)}"
+    previous = str(slots.get("evidence") or "")
+    if previous and previous not in ("无", "有（稍后补充）") and not MEDIA_RE.match(previous):
+        label = previous if label in previous else f"{previous}；{label}"
+    return {"evidence": _clip(label, 500), "has_evidence": True}
+
+
+def pin_coordinates(metadata: Mapping[str, Any] | None) -> dict[str, float]:
+    """latitude/longitude of a location pin in the message metadata, if valid."""
+    pin = (metadata or {}).get("location") if isinstance(metadata, Mapping) else None
+    if not isinstance(pin, Mapping):
+        return {}
+    try:
+        lat, lng = float(pin["latitude"]), float(pin["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return {}
+    return {"latitude": lat, "longitude": lng}
+
+
 def _apply_correction(field_name: str, value: str, ctx: Context) -> dict[str, Any]:
     ex = extract(value[:MAX_EXTRACT_CHARS], province=ctx.province, city=ctx.city)
     if field_name == "place":
@@ -202,6 +231,7 @@ def interpret(
     form_active: bool,
     slots: Mapping[str, Any],
     ctx: Context,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Update:
     """What one user message says about the report in progress.
 
@@ -224,6 +254,20 @@ def interpret(
     if not messages or messages[-1] != text:
         messages.append(_clip(text, 2000))
     upd.slots["report_messages"] = messages[-40:]
+
+    media = MEDIA_RE.match(text)
+    if media:
+        upd.slots.update(_media_evidence(media.group(1), slots))
+        if form_active and requested_slot and requested_slot != "evidence":
+            upd.slots[requested_slot] = None  # a photo does not answer this question: ask again
+        return upd
+    pin = bool(PIN_RE.match(text))
+    if pin:
+        upd.slots.update(pin_coordinates(metadata))
+        text = PIN_RE.sub("", text) or text
+        if form_active and requested_slot and requested_slot not in ("location", "area"):
+            upd.slots[requested_slot] = None  # a pin answers where, not this question
+            requested_slot = None
 
     ex = extract(text[:MAX_EXTRACT_CHARS], province=ctx.province, city=ctx.city)
     found_cats = fine_categories(ex)
@@ -274,7 +318,7 @@ def interpret(
             contact = _contact_slots(text, ex)
             upd.slots.update(contact.slots)
             upd.messages.extend(contact.messages)
-    elif not form_active:
+    elif not form_active and not pin:
         # The first message (or one outside the form): a description of the problem itself.
         rest = strip_trigger(text)
         if not slots.get("description") and len(rest) >= 4 and (found_cats or len(rest) >= 8):
@@ -379,7 +423,7 @@ def build_draft(
         categories=_normalise_categories(list(slots.get("categories") or [])),
         phenomenon=_clip(str(slots.get("description") or original or UNKNOWN), 4000),
         province=parts.get("province") or ctx.province,
-        city=parts.get("city") or (ctx.city if parts or not area else ctx.city),
+        city=parts.get("city") or ctx.city,
         district=parts.get("district"),
         town=parts.get("town"),
         address=_clip(str(address), 1000) if address else None,
@@ -388,6 +432,8 @@ def build_draft(
         has_evidence=slots.get("has_evidence"),
         evidence_text=None if slots.get("evidence") in (None, "无") else str(slots.get("evidence")),
         original_text=original or str(slots.get("description") or ""),
+        **pin_coordinates({"location": {"latitude": slots.get("latitude"),
+                                        "longitude": slots.get("longitude")}}),
     )
 
 
@@ -401,13 +447,9 @@ def may_view(issue: IssueView, *, sender_id: str, phone: str | None) -> bool:
 
 def status_variables(issue: IssueView, ctx: Context) -> dict[str, str]:
     """Variables of the status reply: what a citizen needs to know, in plain Chinese."""
-    status = statuses().get(issue.status)
-    label = status.label if status else issue.status
-    note = status.citizen if status else ""
-    # A note written to the citizen on the latest change is more useful than the generic line.
-    if issue.events and issue.events[-1].to_status == issue.status and issue.events[-1].actor != "system":
-        if issue.events[-1].note:
-            note = issue.events[-1].note
+    # The same words as the console's "what the citizen sees" (bot/lifecycle.py): a staff note
+    # on the latest change beats the generic line; after 办结 the feedback question is asked.
+    label, note = citizen_status(issue)
     created = issue.created_at.astimezone(ZoneInfo(ctx.timezone))
     where = "".join(p for p in (issue.district, issue.town) if p) or (issue.address or "")[:20]
     return {

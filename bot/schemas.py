@@ -98,6 +98,18 @@ class IssueView(BaseModel):
     created_at: datetime
     updated_at: datetime
     events: list[EventView] = []
+    # Case management (bot/lifecycle.py, bot/routing.py, bot/deadlines.py)
+    department: str | None = None
+    route_rule: str | None = None
+    accept_due: datetime | None = None
+    handle_due: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    result_text: str | None = None
+    satisfaction: str | None = None
+    merged_into_id: int | None = None
+    hotspot: bool = False
+    duplicate_count: int = 0
 
     @property
     def area_text(self) -> str:

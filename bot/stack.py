@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -36,6 +37,38 @@ MODELS = PROJECT_ROOT / "models"
 
 #: Rasa loads TensorFlow; on a busy 2-core machine that can take a while.
 START_TIMEOUT_S = 240.0
+
+#: The WeChat channel's section of the runtime credentials file (values from the environment).
+WECHAT_CREDENTIALS = """
+# Added by bot.stack because WECHAT_TOKEN is set (docs/wechat.md).
+connectors.wechat.WeChatInput:
+  app_id: ${WECHAT_APP_ID}
+  secret: ${WECHAT_SECRET}
+  token: ${WECHAT_TOKEN}
+  aes_key: ${WECHAT_AES_KEY}
+  api_base_url: ${WECHAT_API_BASE_URL}
+  template_id: ${WECHAT_TEMPLATE_ID}
+"""
+WECHAT_ENV_DEFAULTS = {
+    "WECHAT_APP_ID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
+    "WECHAT_API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/", "WECHAT_TEMPLATE_ID": "",
+}
+
+
+def credentials_file(env: dict[str, str], var_dir: Path) -> Path:
+    """credentials.yml, plus the WeChat channel when WECHAT_TOKEN is set (written under var/).
+
+    Rasa substitutes ${VAR} in credentials but fails on an unset one, so the channel cannot sit
+    in credentials.yml for deployments without WeChat.
+    """
+    base = PROJECT_ROOT / "credentials.yml"
+    if not env.get("WECHAT_TOKEN"):
+        return base
+    for key, default in WECHAT_ENV_DEFAULTS.items():
+        env.setdefault(key, default)
+    runtime = var_dir / "credentials.runtime.yml"
+    runtime.write_text(base.read_text(encoding="utf-8") + WECHAT_CREDENTIALS, encoding="utf-8")
+    return runtime
 
 
 @dataclass
@@ -125,6 +158,7 @@ class Stack:
                 "GW_TRACKER_URL": self.tracker_url,
                 "GW_ACTION_ENDPOINT": f"http://{self.host}:{self.ports.actions}/webhook",
                 "GW_RASA_URL": f"http://{self.host}:{self.ports.rasa}",
+                "GW_APP_URL": f"http://{self.host}:{self.ports.app}",
                 "PYTHONPATH": str(PROJECT_ROOT),
                 "PYTHONUNBUFFERED": "1",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -134,13 +168,17 @@ class Stack:
             }
         )
         env.update(self.extra_env)
+        # The channels and the app's /internal API share this secret; one per run if unset.
+        env.setdefault("GW_INTERNAL_TOKEN", secrets.token_urlsafe(24))
+        env.setdefault("GW_EVIDENCE_DIR", str(self.var_dir / "evidence"))
+        credentials = credentials_file(env, self.var_dir)
         model = self.model or latest_model()
         logs = self.var_dir / "logs"
         rasa_argv = [
             str(RASA_VENV / "bin" / "rasa"), "run",
             "--model", str(model or MODELS),
             "--enable-api", "--interface", self.host, "--port", str(self.ports.rasa),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--endpoints", "endpoints.yml", "--credentials", str(credentials),
         ]
         if token := env.get("GW_RASA_TOKEN"):
             rasa_argv += ["--auth-token", token]

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from bot.catalog import statuses
 from bot.config import get_settings
 from bot.db import make_engine, make_session_factory
+from bot.evidence import attach_pending as attach_pending_evidence
 from bot.exceptions import InvalidTransition, IssueNotFound, StoreUnavailable
+from bot.filing import enrich
 from bot.models import Issue, StatusEvent, utcnow
 from bot.privacy import mask_phone
 from bot.schemas import IssueDraft, IssueView
@@ -106,6 +108,9 @@ class CaseStore:
                                 note=f"通过{draft.channel}渠道登记")
                 )
                 s.add(issue)
+                s.flush()
+                attach_pending_evidence(s, issue)
+                enrich(s, issue, now=now)  # routing proposal, deadlines, duplicates
                 s.flush()
                 view = IssueView.model_validate(issue)
         except IntegrityError:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-from bot.models import TicketCounter
-
-TICKET_RE = re.compile(r"\b([A-Z]{2,4})-?(\d{8})-?(\d{4,6})\b", re.IGNORECASE)
+#: A ticket inside Chinese text (「编号HB-20261122-0007」): ASCII look-arounds, since 号 counts as a
+#: word character for \b. Pure regex, importable from the Rasa environment too.
+TICKET_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2,4})-?(\d{8})-?(\d{4,6})(?![0-9])")
 
 
 def format_ticket(prefix: str, day: str, number: int) -> str:
@@ -38,6 +37,11 @@ def local_day(now: datetime, tz: str) -> str:
 
 def next_ticket(session: Session, prefix: str, day: str) -> str:
     """Bumps the day's counter atomically (upsert … RETURNING) and formats the ticket."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from bot.models import TicketCounter
+
     dialect = session.get_bind().dialect.name
     ins: Any
     if dialect == "postgresql":

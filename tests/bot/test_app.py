@@ -21,6 +21,7 @@ from bot.console.views import PAGE_SIZE
 from bot.models import utcnow
 from bot.schemas import IssueView
 from bot.store import CaseStore
+from tests.console_login import csrf_of, login
 from tests.factories import draft
 
 API_KEY = "test-open311-key-3f9a"
@@ -443,7 +444,12 @@ def test_store_outage_is_503_with_a_reason(down_client: TestClient) -> None:
         assert "temporarily unavailable" in description
         _assert_no_internals(response.text)
 
-    page = down_client.get("/console")
+    login_page = down_client.get("/console")  # no session: the login page, no database needed
+    assert login_page.status_code == 200 and "登录工作台" in login_page.text
+    page = down_client.post(
+        "/console/login",
+        data={"username": "u", "password": "p", "csrf_token": csrf_of(login_page.text)},
+    )
     assert page.status_code == 503
     assert "暂时无法访问" in page.text
     _assert_no_internals(page.text)
@@ -466,17 +472,24 @@ def test_unexpected_error_is_500_without_details(
     assert "secret internals" not in response.text
 
 
-# -- console -----------------------------------------------------------------------------------
-def test_console_list(client: TestClient, store: CaseStore) -> None:
+# -- console (contacts masked: logged in as the read-only leader) -----------------------------
+@pytest.fixture
+def viewer(store: CaseStore, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(store=store, settings=settings)) as c:
+        login(c, store, "leader")
+        yield c
+
+
+def test_console_list(viewer: TestClient, store: CaseStore) -> None:
     named, _ = store.file(
         draft(reporter_name=NAME, reporter_phone=PHONE, reporter_sender_id=SENDER),
         now=datetime(2026, 1, 1, 16, 30, tzinfo=UTC),
     )
     anonymous = file(store, anonymous=True, reporter_phone=None, categories=["噪声", "大气"])
-    response = client.get("/console")
+    response = viewer.get("/console")
     assert response.status_code == 200
     html = response.text
-    assert "登录与角色权限" in html  # the note about what is missing
+    assert "领导（只读）" in html  # who is logged in
     for issue in (named, anonymous):
         assert f'href="/console/issues/{issue.ticket}"' in html
     assert html.index(anonymous.ticket) < html.index(named.ticket)  # newest first
@@ -492,10 +505,10 @@ def test_console_list(client: TestClient, store: CaseStore) -> None:
     assert "网页对话" in html
 
 
-def test_console_paging(client: TestClient, store: CaseStore) -> None:
+def test_console_paging(viewer: TestClient, store: CaseStore) -> None:
     filed = [file(store, ago=timedelta(minutes=n)) for n in range(PAGE_SIZE + 1)]
-    first = client.get("/console").text
-    second = client.get("/console", params={"page": 2}).text
+    first = viewer.get("/console").text
+    second = viewer.get("/console", params={"page": 2}).text
     assert first.count('href="/console/issues/') == PAGE_SIZE
     assert second.count('href="/console/issues/') == 1
     assert filed[0].ticket in first and filed[-1].ticket not in first
@@ -504,13 +517,13 @@ def test_console_paging(client: TestClient, store: CaseStore) -> None:
     assert 'href="/console?page=1"' in second
 
 
-def test_console_bad_page_is_400(client: TestClient) -> None:
-    response = client.get("/console", params={"page": "zero"})
+def test_console_bad_page_is_400(viewer: TestClient) -> None:
+    response = viewer.get("/console", params={"page": "zero"})
     assert response.status_code == 400
     assert "text/html" in response.headers["content-type"]
 
 
-def test_console_detail(client: TestClient, store: CaseStore) -> None:
+def test_console_detail(viewer: TestClient, store: CaseStore) -> None:
     issue = file(
         store,
         reporter_name=NAME,
@@ -521,7 +534,7 @@ def test_console_detail(client: TestClient, store: CaseStore) -> None:
         longitude=104.68,
     )
     store.change_status(issue.ticket, "accepted", actor="staff:li", note="已受理，转涪城区核查")
-    response = client.get(f"/console/issues/{issue.ticket}")
+    response = viewer.get(f"/console/issues/{issue.ticket}")
     assert response.status_code == 200
     html = response.text
     for shown in (
@@ -553,8 +566,8 @@ def test_console_detail(client: TestClient, store: CaseStore) -> None:
     assert SENDER not in html
 
 
-def test_console_unknown_issue_is_404_page(client: TestClient) -> None:
-    response = client.get("/console/issues/HB-20200101-0404")
+def test_console_unknown_issue_is_404_page(viewer: TestClient) -> None:
+    response = viewer.get("/console/issues/HB-20200101-0404")
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
     assert "HB-20200101-0404" in response.text
@@ -568,7 +581,7 @@ def test_console_unknown_issue_is_404_page(client: TestClient) -> None:
     ],
 )
 def test_console_escapes_citizen_text(
-    client: TestClient, store: CaseStore, payload: str, escaped: str
+    viewer: TestClient, store: CaseStore, payload: str, escaped: str
 ) -> None:
     issue = file(
         store,
@@ -578,13 +591,13 @@ def test_console_escapes_citizen_text(
         original_text=payload,
     )
     for url in ("/console", f"/console/issues/{issue.ticket}"):
-        html = client.get(url).text
+        html = viewer.get(url).text
         assert payload not in html, url
         assert escaped in html, url
 
 
-def test_console_escapes_ticket_in_404(client: TestClient) -> None:
-    response = client.get("/console/issues/<em>x")
+def test_console_escapes_ticket_in_404(viewer: TestClient) -> None:
+    response = viewer.get("/console/issues/<em>x")
     assert response.status_code == 404
     assert "<em>x" not in response.text
     assert "&lt;em&gt;x" in response.text

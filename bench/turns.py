@@ -1,0 +1,292 @@
+"""Conversation throughput and latency of the whole stack, against Rasa's bare NLU rate.
+
+Starts its own stack (trained Rasa server, action server, app) on a fresh SQLite ledger in a
+temporary folder, then:
+
+1. bare NLU: the same user texts sent to /model/parse, at the same concurrency;
+2. closed loop: N concurrent scripted report conversations over the REST channel;
+3. open loop: turns offered at a fixed rate (default 20 turns/s), for the p95 target;
+
+and prints turns/s, per-turn latency p50/p95/p99, issues filed vs expected, the ratio to the bare
+parse rate, and the peak RSS of each process. The last line is one JSON object.
+
+    .venv-app/bin/python bench/turns.py [--conversations 20] [--rate 20] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.stack import Ports, Stack
+from bot.store import CaseStore
+
+# Each script is a whole report; replies are not checked here (the e2e tests do that), only
+# whether the report got filed.
+SCRIPTS: list[list[str]] = [
+    [
+        "我要举报",
+        "有个厂天天晚上冒黑烟，味道呛得很",
+        "涪城区青义镇商家村三组",
+        "每天晚上十点以后",
+        "不清楚",
+        "我拍了几张照片",
+        "13812345678",
+        "确认",
+        "我的举报怎么样了",
+    ],
+    ["游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "没有", "匿名", "确认", "谢谢"],
+    [
+        "你好",
+        "高新区普明街道的工地半夜还在施工，吵得睡不着觉",
+        "昨天晚上",
+        "不清楚",
+        "没有",
+        "13912345678",
+        "确认",
+    ],
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class RssSampler(threading.Thread):
+    """Samples the resident memory of each process (and its children) every 0.2 s."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.peak: dict[str, int] = dict.fromkeys(pids, 0)
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                try:
+                    proc = psutil.Process(pid)
+                    rss = proc.memory_info().rss + sum(
+                        c.memory_info().rss for c in proc.children(recursive=True)
+                    )
+                except psutil.Error:
+                    continue
+                self.peak[name] = max(self.peak[name], rss)
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+
+async def bare_parse(
+    client: httpx.AsyncClient, rasa_url: str, texts: list[str], concurrency: int
+) -> tuple[float, list[float]]:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for t in texts:
+        queue.put_nowait(t)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        while not queue.empty():
+            text = queue.get_nowait()
+            t0 = time.perf_counter()
+            r = await client.post(f"{rasa_url}/model/parse", json={"text": text})
+            r.raise_for_status()
+            latencies.append(time.perf_counter() - t0)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(texts) / (time.perf_counter() - start), latencies
+
+
+async def conversation(
+    client: httpx.AsyncClient,
+    rasa_url: str,
+    sender: str,
+    script: list[str],
+    latencies: list[float],
+    interval: float | None = None,
+) -> None:
+    for text in script:
+        t_send = time.perf_counter()
+        r = await client.post(
+            f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        )
+        r.raise_for_status()
+        latencies.append(time.perf_counter() - t_send)
+        if interval is not None:
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t_send)))
+
+
+async def closed_loop(
+    client: httpx.AsyncClient, rasa_url: str, n: int, prefix: str
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    scripts = [SCRIPTS[i % len(SCRIPTS)] for i in range(n)]
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            conversation(client, rasa_url, f"{prefix}-{i}", s, latencies)
+            for i, s in enumerate(scripts)
+        )
+    )
+    elapsed = time.perf_counter() - start
+    return len(latencies) / elapsed, latencies, n
+
+
+async def open_loop(
+    client: httpx.AsyncClient, rasa_url: str, rate: float, seconds: float, prefix: str
+) -> tuple[float, list[float], int, float]:
+    """Conversations staggered so that turns are offered at `rate` per second in total."""
+    mean_len = statistics.mean(len(s) for s in SCRIPTS)
+    # Each conversation sends one turn per `interval`; enough of them run at once to offer `rate`.
+    interval = 1.0
+    concurrent = max(1, round(rate * interval))
+    total_convs = max(concurrent, round(rate * seconds / mean_len))
+    latencies: list[float] = []
+    start = time.perf_counter()
+    tasks = []
+    for i in range(total_convs):
+        await asyncio.sleep(max(0.0, start + i * (seconds / total_convs) - time.perf_counter()))
+        tasks.append(
+            asyncio.create_task(
+                conversation(
+                    client,
+                    rasa_url,
+                    f"{prefix}-{i}",
+                    SCRIPTS[i % len(SCRIPTS)],
+                    latencies,
+                    interval,
+                )
+            )
+        )
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    return len(latencies) / elapsed, latencies, total_convs, rate
+
+
+def expected_filings(n_convs: int) -> int:
+    return sum(1 for i in range(n_convs) if "确认" in SCRIPTS[i % len(SCRIPTS)])
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, object]:
+    var = Path(tempfile.mkdtemp(prefix="gw-bench-"))
+    stack = Stack(ports=Ports(_free_port(), _free_port(), _free_port()), var_dir=var)
+    print(f"starting the stack in {var} …", flush=True)
+    stack.migrate()
+    stack.start()
+    sampler = RssSampler(stack.pids())
+    sampler.start()
+    store = CaseStore.from_url(stack.database_url or "")
+    try:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
+            # warm-up: first requests load lazy parts (jieba dictionary, DB pool)
+            await closed_loop(client, stack.rasa_url, 3, "warmup")
+            texts = [t for s in SCRIPTS for t in s] * 10
+            parse_rate, parse_lat = await bare_parse(
+                client, stack.rasa_url, texts, args.conversations
+            )
+            print(
+                f"bare NLU /model/parse: {parse_rate:.1f}/s  p50 {pct(parse_lat, 50) * 1000:.0f} ms  "
+                f"p95 {pct(parse_lat, 95) * 1000:.0f} ms  (concurrency {args.conversations})",
+                flush=True,
+            )
+
+            before = store.count()
+            tps, lat, n = await closed_loop(
+                client, stack.rasa_url, args.conversations, f"closed-{uuid.uuid4().hex[:6]}"
+            )
+            filed_closed = store.count() - before
+            exp_closed = expected_filings(n)
+            print(
+                f"closed loop, {n} concurrent conversations: {tps:.1f} turns/s  "
+                f"p50 {pct(lat, 50) * 1000:.0f} ms  p95 {pct(lat, 95) * 1000:.0f} ms  p99 {pct(lat, 99) * 1000:.0f} ms  "
+                f"issues filed {filed_closed}/{exp_closed}",
+                flush=True,
+            )
+
+            before = store.count()
+            otps, olat, on, rate = await open_loop(
+                client, stack.rasa_url, args.rate, args.seconds, f"open-{uuid.uuid4().hex[:6]}"
+            )
+            filed_open = store.count() - before
+            exp_open = expected_filings(on)
+            print(
+                f"open loop, {rate:.0f} turns/s offered: {otps:.1f} turns/s served  "
+                f"p50 {pct(olat, 50) * 1000:.0f} ms  p95 {pct(olat, 95) * 1000:.0f} ms  p99 {pct(olat, 99) * 1000:.0f} ms  "
+                f"issues filed {filed_open}/{exp_open}",
+                flush=True,
+            )
+    finally:
+        sampler.stop()
+        stack.stop()
+    rss = {name: round(v / 2**20, 1) for name, v in sampler.peak.items()}
+    print("peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
+    ratio = tps / parse_rate if parse_rate else float("nan")
+    print(
+        f"full turns/s ÷ bare parse/s = {ratio:.2f} (target ≥ 0.9); "
+        f"open-loop p95 {pct(olat, 95) * 1000:.0f} ms (target ≤ 150 ms)"
+    )
+    return {
+        "parse_per_s": round(parse_rate, 1),
+        "turns_per_s": round(tps, 1),
+        "ratio": round(ratio, 3),
+        "closed_p50_ms": round(pct(lat, 50) * 1000, 1),
+        "closed_p95_ms": round(pct(lat, 95) * 1000, 1),
+        "closed_p99_ms": round(pct(lat, 99) * 1000, 1),
+        "open_offered_per_s": rate,
+        "open_served_per_s": round(otps, 1),
+        "open_p50_ms": round(pct(olat, 50) * 1000, 1),
+        "open_p95_ms": round(pct(olat, 95) * 1000, 1),
+        "open_p99_ms": round(pct(olat, 99) * 1000, 1),
+        "filed": filed_closed + filed_open,
+        "expected": exp_closed + exp_open,
+        "peak_rss_mib": rss,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--conversations", type=int, default=20, help="concurrent conversations (closed loop)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=20.0, help="turns per second offered (open loop)"
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the open-loop phase")
+    args = parser.parse_args()
+    result = asyncio.run(main_async(args))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""Place resolution: admin mentions in the text → province/city/district/town, plus address text.
+
+A bare county (涪城区) or town (青义镇) is resolved inside the deployment city, then province;
+a name that still fits several units is reported through `Place.candidates`, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.extraction import segment
+from bot.extraction.gazetteer import CITY, COUNTY, PROVINCE, TOWN, Gazetteer, gazetteer
+from bot.extraction.types import Place
+
+#: Detailed address pieces after the admin chain: 商家村3组, 建设路12号, 阳光小区, 南侧100米.
+_ADDRESS_END_RE = re.compile(
+    r".*(?:村|组|社区|小区|路|街|巷|弄|道|大道|号|栋|幢|楼|单元|室|院|苑|园|花园|广场|市场|学校|小学|中学|"
+    r"医院|公园|桥|河|湖|山|站|厂|场|基地|口|旁|边|侧|附近|对面|周边|米|处|地|段|片区|工业园|园区|沟|湾|坝|坡|岭|庄|屯|寨|营)"
+)
+_ADDRESS_STOP_RE = re.compile(
+    r"[，。；;！!？?,、\n]|有人|存在|长期|每天|经常|夜间|晚上|凌晨|白天|一直|严重|多次|有一|有个|有家"
+)
+
+
+#: Score from a city in the text or the deployment city; short names need at least this.
+_CITY_SUPPORT = 6
+_NATURAL_FEATURES = frozenset("山河江湖海岭峰溪")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    text: str
+    codes: tuple[str, ...]
+    strong: bool  # written in full (or a known alias)
+
+
+def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
+    """Admin-unit names in `text`, longest match first, left to right."""
+    gz = gz or gazetteer()
+    out: list[Mention] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in gz.first_chars:
+            i += 1
+            continue
+        for length in gz.lengths:
+            if i + length > n:
+                continue
+            piece = text[i : i + length]
+            entries = gz.names.get(piece)
+            if not entries:
+                continue
+            strong = [e.code for e in entries if e.strong]
+            codes = tuple(strong) if strong else tuple(e.code for e in entries)
+            if not strong and text[i + length : i + length + 1] in _NATURAL_FEATURES:
+                continue  # 祁连山, 布吉河: a mountain or river crosses many towns
+            out.append(Mention(i, i + length, piece, codes, bool(strong)))
+            # A short name may hide a full one starting inside it (区青|青义镇): look again there.
+            i += length if strong else 1
+            break
+        else:
+            i += 1
+    strong_spans = [(m.start, m.end) for m in out if m.strong]
+    return [
+        m for m in out if m.strong or not any(s < m.end and m.start < e for s, e in strong_spans)
+    ]
+
+
+@dataclass
+class _Context:
+    province: str | None
+    city: str | None
+    text_provinces: set[str]
+    text_cities: set[str]
+    text_counties: set[str]
+    text_towns_parents: set[str]
+
+
+def _context(
+    gz: Gazetteer, mentions: list[Mention], province: str | None, city: str | None
+) -> _Context:
+    prov_code = None
+    city_code = None
+    if province:
+        found = gz.find_by_name(province, PROVINCE)
+        prov_code = found[0] if found else None
+    if city:
+        found = [c for c in gz.find_by_name(city) if gz.city_code(c) == c]
+        if prov_code:
+            found = [c for c in found if gz.is_under(c, prov_code)] or found
+        city_code = found[0] if len(found) == 1 else None
+        if city_code and not prov_code:
+            prov_code = gz.province_code(city_code)
+    ctx = _Context(prov_code, city_code, set(), set(), set(), set())
+    for m in mentions:
+        if not m.strong and len(m.codes) > 1:
+            continue  # an ambiguous short name tells nothing about the context
+        for code in m.codes:
+            level = gz.unit(code).level
+            if level == PROVINCE and m.strong:
+                ctx.text_provinces.add(code)
+            elif (level == CITY or (level == COUNTY and gz.city_code(code) == code)) and (
+                m.strong or len(m.codes) == 1
+            ):
+                ctx.text_cities.add(code)
+            if level == COUNTY and m.strong and len(m.codes) == 1:
+                ctx.text_counties.add(code)
+            if level == TOWN:
+                ctx.text_towns_parents.add(gz.unit(code).parent)
+    return ctx
+
+
+def _score(gz: Gazetteer, code: str, ctx: _Context) -> int:
+    """How well a unit fits what the text and the deployment say; 0 means no support at all."""
+    unit = gz.unit(code)
+    score = 0
+    city = gz.city_code(code)
+    prov = gz.province_code(code)
+    if city and city in ctx.text_cities and city != code:
+        score += 8
+    if prov and prov in ctx.text_provinces:
+        score += 2
+    if unit.level == TOWN and unit.parent in ctx.text_counties:
+        score += 16
+    if unit.level == COUNTY and code in ctx.text_towns_parents:
+        score += 4
+    if ctx.city and (city == ctx.city or code == ctx.city):
+        score += 6
+    if ctx.province and prov == ctx.province:
+        score += 1
+    return score
+
+
+@dataclass
+class _Resolved:
+    code: str | None
+    candidates: list[str]
+    mention: Mention
+
+
+def _resolve_mention(gz: Gazetteer, m: Mention, ctx: _Context) -> _Resolved:
+    codes = list(m.codes)
+    if not m.strong:
+        # Short names count only inside a city the text or the deployment names.
+        cities = set(ctx.text_cities)
+        if ctx.city:
+            cities.add(ctx.city)
+        codes = [
+            c for c in codes if gz.city_code(c) in cities or any(gz.is_under(c, x) for x in cities)
+        ]
+    # A name that is both a county and a town (新都 …): prefer the higher level.
+    scored = sorted(((_score(gz, c, ctx), c) for c in codes), reverse=True)
+    if not scored:
+        return _Resolved(None, [], m)
+    best = scored[0][0]
+    top = [c for s, c in scored if s == best]
+    if not m.strong and best < _CITY_SUPPORT:
+        return _Resolved(None, [], m)  # 延长 in 咸阳延长集团 is no 延长县 of another city
+    if len(top) == 1:
+        code = top[0]
+        if best > 0:
+            return _Resolved(code, [], m)
+        # No support from context: only a strong name that is unique everywhere counts.
+        if m.strong and len(codes) == 1 and gz.unit(code).level != TOWN:
+            return _Resolved(code, [], m)
+        if m.strong and len(codes) == 1 and gz.unit(code).level == TOWN and len(m.text) >= 4:
+            return _Resolved(code, [], m)
+        return _Resolved(None, [], m)
+    if best == 0:
+        return _Resolved(None, [], m)  # 城关镇 somewhere in China: no place worth asking about
+    return _Resolved(None, top, m)
+
+
+def find_places(
+    text: str,
+    *,
+    province: str | None = None,
+    city: str | None = None,
+    avoid: list[tuple[int, int]] | None = None,
+) -> list[Place]:
+    """Every place named in `text`, most specific chain first; `avoid` spans (polluter names)
+    are used only when nothing outside them names a place."""
+    gz = gazetteer()
+    mentions = scan(text, gz)
+    if not mentions:
+        return []
+    if any(not m.strong for m in mentions):
+        # A short name must be a word of its own: 人和 in 老人和小孩 is no 人和镇.
+        bounds = _word_bounds(text)
+        mentions = [m for m in mentions if m.strong or (m.start in bounds and m.end in bounds)]
+    ctx = _context(gz, mentions, province, city)
+    resolved = [_resolve_mention(gz, m, ctx) for m in mentions]
+    chains = _chains(gz, text, resolved)
+    ranked: list[tuple[tuple[bool, bool, bool, bool], Place]] = []
+    for chain in chains:
+        place = _to_place(gz, text, chain, ctx)
+        if place is None:
+            continue
+        strong = any(r.mention.strong for r in chain)
+        inside = bool(avoid) and _inside(chain[0].mention, avoid or [])
+        # Resolved before ambiguous; counties/towns before bare cities; full names before short
+        # ones; names outside a polluter's name (三台宏达公司) before those inside it.
+        key = (
+            place.is_ambiguous,
+            place.district is None and place.town is None,
+            not strong,
+            inside,
+        )
+        ranked.append((key, place))
+    ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank
+    return [p for _, p in ranked]
+
+
+def _word_bounds(text: str) -> set[int]:
+    bounds, pos = {0}, 0
+    for tok in segment.cut(text):
+        pos += len(tok)
+        bounds.add(pos)
+    return bounds
+
+
+def _inside(m: Mention, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= m.start and m.end <= e for s, e in spans)
+
+
+def _chains(gz: Gazetteer, text: str, resolved: list[_Resolved]) -> list[list[_Resolved]]:
+    """Groups neighbouring mentions that belong together: 绵阳市 涪城区 青义镇 is one chain."""
+    chains: list[list[_Resolved]] = []
+    for r in resolved:
+        if r.code is None and not r.candidates:
+            continue
+        if chains:
+            last = chains[-1][-1]
+            gap = text[last.mention.end : r.mention.start]
+            if len(gap) <= 12 and not re.search(r"[，。；;！!？?\n]", gap) and _fits(gz, last, r):
+                chains[-1].append(r)
+                continue
+        chains.append([r])
+    return chains
+
+
+def _fits(gz: Gazetteer, upper: _Resolved, lower: _Resolved) -> bool:
+    if upper.code is None or lower.code is None:
+        return upper.code is not None and any(gz.is_under(c, upper.code) for c in lower.candidates)
+    return gz.is_under(lower.code, upper.code) or gz.is_under(upper.code, lower.code)
+
+
+def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -> Place | None:
+    codes = [r.code for r in chain if r.code]
+    mention = text[chain[0].mention.start : chain[-1].mention.end]
+    address = _address(text, chain[-1].mention.end)
+    if not codes:
+        cands = chain[-1].candidates
+        return Place(
+            address=address,
+            mention=mention,
+            candidates=[gz.full_path(c) for c in cands],
+        )
+    deepest = max(codes, key=lambda c: _depth(gz, c))
+    # Candidates lower in the chain that the upper part narrows down to one.
+    last = chain[-1]
+    if last.code is None and last.candidates:
+        inside = [c for c in last.candidates if gz.is_under(c, deepest)]
+        if len(inside) == 1:
+            deepest = inside[0]
+    unit = gz.unit(deepest)
+    prov = gz.ancestor(deepest, PROVINCE)
+    city_code = gz.city_code(deepest)
+    place = Place(
+        province=prov.name if prov else None,
+        city=gz.unit(city_code).name if city_code else None,
+        address=address,
+        mention=mention,
+    )
+    county = gz.ancestor(deepest, COUNTY)
+    if unit.level == TOWN:
+        place.town = unit.name
+        parent = unit.parent
+        if gz.acts_as_city(parent):
+            place.district = unit.name  # 东莞市虎门镇, 天门市岳口镇: the town is the district
+        elif county:
+            place.district = county.name
+    elif county and not gz.acts_as_city(county.code):
+        place.district = county.name
+    if county and gz.acts_as_city(county.code):
+        place.city = county.name
+    return place
+
+
+def _depth(gz: Gazetteer, code: str) -> int:
+    unit = gz.unit(code)
+    return {PROVINCE: 0, CITY: 1, COUNTY: 2, TOWN: 3}[unit.level]
+
+
+def _address(text: str, start: int) -> str | None:
+    """The detailed address right after the admin chain (村/组/路/号/小区/landmark), as given."""
+    rest = text[start : start + 60]
+    stop = _ADDRESS_STOP_RE.search(rest)
+    if stop:
+        rest = rest[: stop.start()]
+    m = _ADDRESS_END_RE.match(rest)
+    if not m:
+        return None
+    address = m.group(0).strip().lstrip("的在")
+    return address or None

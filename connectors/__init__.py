@@ -1,0 +1,2 @@
+"""Input channels of the Rasa server (WeChat, hotline). Runs in .venv-rasa; never imports the
+case store (bot.store / bot.models / SQLAlchemy): the app is reached over HTTP."""

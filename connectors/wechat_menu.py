@@ -1,0 +1,56 @@
+"""Installs the official account's menu (我要举报 / 查询进度 / 举报须知) through the WeChat API.
+
+    WECHAT_APP_ID=… WECHAT_SECRET=… python -m connectors.wechat_menu install
+    python -m connectors.wechat_menu show      # print the menu JSON, change nothing
+
+The menu is data (connectors/data/wechat.yml); each click is answered as the matching text.
+Runs in either environment (needs wechatpy, not Rasa).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from wechatpy.exceptions import WeChatException
+
+from connectors.wechat_support import DEFAULT_API_BASE_URL, ApiClient, texts
+
+logger = logging.getLogger(__name__)
+
+
+def install(app_id: str, secret: str, base_url: str = DEFAULT_API_BASE_URL) -> dict[str, object]:
+    """Creates the menu; returns WeChat's answer (raises WeChatException on refusal)."""
+    client = ApiClient(app_id, secret, base_url=base_url)
+    result: dict[str, object] = client.menu.create(texts()["menu"])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors.wechat_menu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["install", "show"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    if args.command == "show":
+        print(json.dumps(texts()["menu"], ensure_ascii=False, indent=2))
+        return 0
+    app_id, secret = os.environ.get("WECHAT_APP_ID"), os.environ.get("WECHAT_SECRET")
+    if not app_id or not secret:
+        print("WECHAT_APP_ID and WECHAT_SECRET must be set", file=sys.stderr)
+        return 2
+    base_url = os.environ.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL
+    try:
+        install(app_id, secret, base_url)
+    except WeChatException as exc:
+        print(f"WeChat refused the menu: {exc}", file=sys.stderr)
+        return 1
+    print("菜单已安装：" + " / ".join(b["name"] for b in texts()["menu"]["button"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Place resolution with the deployment context (default 四川省绵阳市). Sentences written by the team."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.extraction import extract
+
+MY = {"province": "四川省", "city": "绵阳市"}
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "town"),
+    [
+        ("涪城区有家工厂晚上排黑烟", "涪城区", None),
+        ("青义镇的河沟里全是死鱼", "涪城区", "青义镇"),
+        ("绵阳市游仙区那边一直有噪音", "游仙区", None),
+        ("北川县城边上有人烧垃圾", "北川羌族自治县", None),
+        ("江油市郊外的砂石场扬尘大", "江油市", None),
+        ("四川省绵阳市三台县的养猪场臭气熏天", "三台县", None),
+    ],
+)
+def test_bare_names_resolve_in_the_deployment_city(
+    text: str, district: str, town: str | None
+) -> None:
+    place = extract(text, **MY).place
+    assert place is not None
+    assert place.district == district
+    assert place.town == town
+    assert place.city == "绵阳市"
+    assert place.province == "四川省"
+
+
+def test_ambiguous_town_is_reported_not_guessed() -> None:
+    # 新华镇 is no town of 绵阳 but exists in more than one city of 四川省.
+    place = extract("新华镇街上的饭店油烟很大", **MY).place
+    assert place is not None
+    assert place.district is None
+    assert len(place.candidates) >= 2
+    assert all(c.startswith("四川省") and c.endswith("新华镇") for c in place.candidates)
+
+
+def test_county_name_in_other_city_needs_context() -> None:
+    # 朝阳区 exists in 北京 and 长春: with 绵阳 as context there is nothing to go on.
+    place = extract("朝阳区有工地夜间施工", **MY).place
+    assert place is None or place.district is None
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "city", "district"),
+    [
+        ("朝阳区有工地夜间施工", "北京市", "北京市", "朝阳区"),
+        ("嘉定区一家工厂排废水", "上海市", "上海市", "嘉定区"),
+        ("虎门镇有家五金厂晚上很吵", "广东省", "东莞市", "虎门镇"),
+        ("岳口镇的塑料厂冒黑烟", "湖北省", "天门市", "岳口镇"),
+    ],
+)
+def test_other_deployments(text: str, province: str, city: str, district: str) -> None:
+    place = extract(text, province=province, city=city).place
+    assert place is not None
+    assert place.district == district
+
+
+def test_address_detail_is_kept() -> None:
+    place = extract("涪城区青义镇商家村3组的路边堆满了垃圾", **MY).place
+    assert place is not None
+    assert place.town == "青义镇"
+    assert place.address is not None and place.address.startswith("商家村3组")
+
+
+def test_place_inside_company_name_loses_to_a_real_place() -> None:
+    ex = extract("三台宏达化工有限公司在游仙区建了个仓库，天天有异味", **MY)
+    assert ex.place is not None
+    assert ex.place.district == "游仙区"
+
+
+def test_full_county_name_inside_company_name_still_counts() -> None:
+    ex = extract("江油市宏远建材有限公司晚上偷排废水", **MY)
+    assert ex.place is not None and ex.place.district == "江油市"
+
+
+def test_two_places_in_one_message() -> None:
+    ex = extract("涪城区的工厂搬到了游仙区，还是一样臭", **MY)
+    assert [p.district for p in ex.places][:2] == ["涪城区", "游仙区"]
+    assert ex.place is not None and ex.place.district == "涪城区"
+
+
+def test_old_county_name_maps_to_the_current_unit() -> None:
+    place = extract("长垣县有很多铸造厂", province="河南省", city="新乡市").place
+    assert place is not None and place.district == "长垣市"
+
+
+@pytest.mark.parametrize("text", ["老人和小孩都受不了这个气味", "今天天气很好", ""])
+def test_no_place_in_ordinary_words(text: str) -> None:
+    assert extract(text, **MY).place is None

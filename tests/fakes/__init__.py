@@ -1,0 +1,1 @@
+"""Local stand-ins for outside services (the WeChat API) used by tests and benchmarks."""
