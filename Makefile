@@ -36,7 +36,8 @@ $(APP_VENV)/.installed: requirements/app.txt
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments
 
 $(MODEL_STAMP): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --data nlu_data --config config.yml --domain domain.yml --out models --fixed-model-name greenwhistle
+	@mkdir -p models
+	flock models/.lock $(RASA) train --data nlu_data --config config.yml --domain domain.yml --out models --fixed-model-name greenwhistle
 	touch $@
 
 train: $(MODEL_STAMP) ## train the Rasa model if the data changed
@@ -65,16 +66,28 @@ test-unit: $(APP_VENV)/.installed ## unit tests of bot/ and actions/ (and Postgr
 test-stories: train ## conversation tests (rasa test) with real Chinese user text
 	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out results/stories
 
-test-e2e: venvs train ## end-to-end: real Rasa server, action server and app as separate processes
+browser: ## Debian's chromium + a CJK font for the console's browser tests (never a downloaded browser build)
+	@test -x /usr/bin/chromium -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; }
+
+test-e2e: venvs train browser ## end-to-end: real Rasa server, action server and app as separate processes
 	$(PY) -m pytest tests/e2e -m e2e -q
 
 test: lint validate test-unit test-stories test-e2e ## everything CI runs
 	@echo "make test: all suites passed"
 
+bench-console: $(APP_VENV)/.installed ## console list/search/export latency with 100,000 issues (bench/console.py)
+	$(PY) bench/console.py
+
 bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
 	$(PY) bench/turns.py
+
+bench-wechat: venvs train ## 50 simulated WeChat citizens file reports through the webhook (bench/wechat_load.py)
+	$(PY) bench/wechat_load.py
+
+wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs WECHAT_APP_ID, WECHAT_SECRET)
+	$(RASA_VENV)/bin/python -m connectors.wechat_menu install
 
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train db run shell lint types validate test-unit test-stories test-e2e test bench-turns clean
+.PHONY: help venvs train db run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-wechat wechat-menu

@@ -40,6 +40,17 @@ def channel_of(tracker: Tracker) -> Channel:
     return _CHANNELS.get(tracker.get_latest_input_channel() or "rest", "rest")
 
 
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The latest message's metadata. The `hotline` part (call id, the channel's draft) counts
+    only on the hotline channel: a REST client can send any metadata it likes."""
+    metadata = tracker.latest_message.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    if "hotline" in metadata and channel_of(tracker) != "hotline":
+        return {k: v for k, v in metadata.items() if k != "hotline"}
+    return metadata
+
+
 def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 

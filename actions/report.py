@@ -11,7 +11,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import StoreAction, channel_of, context, latest_intent, latest_text
+from actions.common import (
+    StoreAction,
+    channel_of,
+    context,
+    latest_intent,
+    latest_text,
+    message_metadata,
+)
 from bot.exceptions import StoreUnavailable
 from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
 from bot.replies import render
@@ -35,7 +42,7 @@ class ActionExtractReportSlots(Action):
             form_active=tracker.active_loop_name == "report_form",
             slots=tracker.current_slot_values(),
             ctx=context(),
-            metadata=tracker.latest_message.get("metadata"),
+            metadata=message_metadata(tracker),
         )
         for key, variables in update.messages:
             dispatcher.utter_message(**render(key, **variables))

@@ -83,10 +83,10 @@ class RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pids = pids
         self.peak: dict[str, int] = dict.fromkeys(pids, 0)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for name, pid in self.pids.items():
                 try:
                     proc = psutil.Process(pid)
@@ -96,10 +96,10 @@ class RssSampler(threading.Thread):
                 except psutil.Error:
                     continue
                 self.peak[name] = max(self.peak[name], rss)
-            self._stop.wait(0.2)
+            self._halt.wait(0.2)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 

@@ -26,6 +26,7 @@ from bot.api.open311 import router as open311_router
 from bot.config import Settings, get_settings
 from bot.console import STATIC_DIR, render_error
 from bot.console import router as console_router
+from bot.console.hotline import router as hotline_router
 from bot.exceptions import GreenWhistleError, StoreUnavailable
 from bot.store import CaseStore
 
@@ -119,6 +120,7 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.include_router(open311_router)
     app.include_router(channels_router)
     app.include_router(console_router)
+    app.include_router(hotline_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     @app.get("/", include_in_schema=False)

@@ -92,10 +92,16 @@ class Policy:
         return min(limits) if limits else default
 
 
+@lru_cache(maxsize=1)
+def _defaults() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((DATA_DIR / "deadlines.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
 def policy(settings: Settings | None = None) -> Policy:
     """Defaults from deadlines.yml, overridden by settings (GW_ACCEPT_DAYS, GW_HANDLE_DAYS…)."""
     settings = settings or get_settings()
-    raw = yaml.safe_load((DATA_DIR / "deadlines.yml").read_text(encoding="utf-8"))
+    raw = _defaults()
     handle = {str(k): int(v) for k, v in (raw.get("handle_days") or {}).items()}
     handle.update(settings.handle_days)
     return Policy(

@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.catalog import categories as known_categories
-from bot.lifecycle import citizen_status
-from bot.extraction import Extraction, extract
+from bot.extraction import Extraction, Place, extract
 from bot.extraction.corrections import parse_correction
+from bot.lifecycle import citizen_status
 from bot.privacy import mask_phone, normalise_phone
 from bot.schemas import Channel, IssueDraft, IssueView
 
@@ -29,7 +29,7 @@ MAX_ORIGINAL_CHARS = 20000
 REPORT_SLOTS = (
     "description", "categories", "location", "area", "time_text", "polluter", "evidence",
     "contact", "area_parts", "address", "place_candidates", "has_evidence", "contact_phone",
-    "anonymous", "report_messages", "report_uid", "latitude", "longitude",
+    "anonymous", "report_messages", "report_uid", "latitude", "longitude", "hotline_call",
 )
 
 NON_REPORT_INTENTS = frozenset(
@@ -248,8 +248,15 @@ def interpret(
     in_report = form_active or bool(requested_slot) or intent in REPORT_INTENTS
     if not in_report:
         return Update()
+    call = hotline_call(metadata)
+    if call is not None and isinstance(metadata, Mapping) and isinstance(
+        metadata["hotline"].get("draft"), Mapping
+    ):
+        return hotline_update(metadata["hotline"], ctx)
 
     upd = Update()
+    if call is not None and not slots.get("hotline_call"):
+        upd.slots["hotline_call"] = call  # a second report in the same call keeps the call id
     messages = list(slots.get("report_messages") or [])
     if not messages or messages[-1] != text:
         messages.append(_clip(text, 2000))
@@ -348,6 +355,70 @@ def interpret(
     return upd
 
 
+# -- hotline calls (connectors/hotline.py, bot/transcripts.py) -------------------------------------
+def hotline_call(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """call_id / agent_id / started_at of a hotline message's metadata, else None.
+
+    The action passes hotline metadata only for messages that came in on the hotline channel
+    (a REST client could send any metadata)."""
+    hotline = metadata.get("hotline") if isinstance(metadata, Mapping) else None
+    if not isinstance(hotline, Mapping) or not hotline.get("call_id"):
+        return None
+    return {
+        "call_id": str(hotline["call_id"])[:64],
+        "agent_id": str(hotline["agent_id"])[:64] if hotline.get("agent_id") else None,
+        "started_at": str(hotline["started_at"]) if hotline.get("started_at") else None,
+    }
+
+
+def hotline_update(hotline: Mapping[str, Any], ctx: Context) -> Update:
+    """The first message of a hotline call: the channel's draft of the whole transcript (one
+    extraction pass, corrections applied, caller number as contact) becomes the report slots;
+    the form then asks only for what is missing. client_ref hotline:<call_id> makes filing the
+    same call twice return the first issue."""
+    draft: Mapping[str, Any] = hotline.get("draft") or {}
+    call = hotline_call({"hotline": hotline}) or {}
+    upd = Update()
+    s = upd.slots
+    s["hotline_call"] = call
+    s["report_uid"] = f"hotline:{call.get('call_id')}"
+    transcript = str(hotline.get("transcript") or draft.get("description") or "")
+    s["report_messages"] = [transcript[:MAX_ORIGINAL_CHARS]] if transcript else []
+    if draft.get("description"):
+        s["description"] = _clip(str(draft["description"]))
+    known = known_categories()
+    cats = [str(c) for c in draft.get("categories") or [] if str(c) in known]
+    if cats:
+        s["categories"] = list(dict.fromkeys(cats))
+    place = draft.get("place")
+    if isinstance(place, Mapping):
+        found = Place(
+            **{k: place.get(k) for k in ("province", "city", "district", "town", "address", "mention")},
+            candidates=[str(c) for c in place.get("candidates") or []],
+        )
+        if found.district or found.town or found.candidates or found.address:
+            text = str(draft.get("location_text") or found.mention or found.address or "")
+            s.update(_place_slots(Extraction(place=found, places=[found]), text, ctx))
+            if found.candidates:
+                upd.messages.append(("ask.area_ambiguous", {
+                    "mention": found.mention or "这个地名",
+                    "candidates": "\n".join(f"{i}. {c}" for i, c in enumerate(found.candidates, 1)),
+                }))
+    if draft.get("time_text"):
+        s["time_text"] = _clip(str(draft["time_text"]), 200)
+    if draft.get("polluter"):
+        s["polluter"] = _clip(str(draft["polluter"]), 200)
+    if draft.get("evidence"):
+        s["evidence"] = _clip(str(draft["evidence"]), 500)
+        s["has_evidence"] = draft.get("has_evidence")
+    phone = normalise_phone(draft.get("contact_phone"))
+    if draft.get("anonymous"):
+        s.update({"contact": "匿名", "contact_phone": None, "anonymous": True})
+    elif phone:
+        s.update({"contact": phone, "contact_phone": phone, "anonymous": False})
+    return upd
+
+
 # -- summary and filing ---------------------------------------------------------------------------
 def _area_text(slots: Mapping[str, Any]) -> str:
     area = slots.get("area")
@@ -414,6 +485,10 @@ def build_draft(
     address = slots.get("address") or slots.get("location")
     if not parts and area:
         address = f"{area} {address or ''}".strip()
+    pin = pin_coordinates({"location": {"latitude": slots.get("latitude"),
+                                        "longitude": slots.get("longitude")}})
+    raw_call = slots.get("hotline_call")
+    call: Mapping[str, Any] = raw_call if isinstance(raw_call, Mapping) else {}
     return IssueDraft(
         channel=channel,
         client_ref=slots.get("report_uid"),
@@ -432,8 +507,11 @@ def build_draft(
         has_evidence=slots.get("has_evidence"),
         evidence_text=None if slots.get("evidence") in (None, "无") else str(slots.get("evidence")),
         original_text=original or str(slots.get("description") or ""),
-        **pin_coordinates({"location": {"latitude": slots.get("latitude"),
-                                        "longitude": slots.get("longitude")}}),
+        latitude=pin.get("latitude"),
+        longitude=pin.get("longitude"),
+        call_id=call.get("call_id"),
+        agent_id=call.get("agent_id"),
+        call_started_at=call.get("started_at"),
     )
 
 

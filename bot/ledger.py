@@ -120,6 +120,7 @@ class Ledger:
     def __init__(self, store: CaseStore, timezone: str = "Asia/Shanghai") -> None:
         self.store = store
         self.tz = ZoneInfo(timezone)
+        self._policy = deadlines.policy()
 
     def page(self, f: IssueFilter, *, page: int, size: int, now: datetime) -> tuple[list[Issue], int]:
         """One page of issues (detached ORM objects, read-only) and the total count."""
@@ -171,7 +172,7 @@ class Ledger:
         accepted = issue.accepted_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if issue.accepted_at else ""
         due = issue.handle_due.astimezone(self.tz).strftime("%Y-%m-%d") if issue.handle_due else ""
         flag = deadlines.flag(issue.handle_due, now, finished=issue.status in lifecycle.FINISHED,
-                              pol=deadlines.policy())
+                              pol=self._policy)
         if flag == "overdue":
             due += "（已超期）"
         duplicate = "否"

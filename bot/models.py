@@ -79,6 +79,10 @@ class Issue(Base):
     has_evidence: Mapped[bool | None] = mapped_column(Boolean)
     evidence_text: Mapped[str | None] = mapped_column(Text)
     original_text: Mapped[str] = mapped_column(Text, default="")
+    #: Hotline work orders (migration 0004): call id, the agent who took the call, call start.
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

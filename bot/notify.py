@@ -181,7 +181,7 @@ class Notifier:
             ).all()
         attempted = 0
         for row_id, due_at in due:
-            if self._claim(row_id, due_at, now):
+            if due_at is not None and self._claim(row_id, due_at, now):
                 attempted += 1
                 self._deliver(row_id)
         return attempted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from bot.catalog import categories
 from bot.privacy import normalise_phone
@@ -36,6 +36,10 @@ class IssueDraft(BaseModel):
     has_evidence: bool | None = None
     evidence_text: str | None = Field(default=None, max_length=4000)
     original_text: str = Field(default="", max_length=20000)
+    #: Hotline work orders (migration 0004): the call, the agent who took it, when it started.
+    call_id: str | None = Field(default=None, max_length=64)
+    agent_id: str | None = Field(default=None, max_length=64)
+    call_started_at: AwareDatetime | None = None
 
     @field_validator("categories")
     @classmethod
@@ -110,6 +114,10 @@ class IssueView(BaseModel):
     merged_into_id: int | None = None
     hotspot: bool = False
     duplicate_count: int = 0
+    # Hotline work orders (migration 0004)
+    call_id: str | None = None
+    agent_id: str | None = None
+    call_started_at: datetime | None = None
 
     @property
     def area_text(self) -> str:

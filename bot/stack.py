@@ -273,6 +273,8 @@ def _print_banner(stack: Stack) -> None:
     print(f"  Staff page           {stack.app_url}/console")
     print(f"  Ledger database      {stack.database_url}")
     print(f"  Logs                 {stack.var_dir / 'logs'}")
+    if stack.procs["rasa"].env.get("WECHAT_TOKEN"):
+        print(f"  WeChat webhook       {stack.rasa_url}/webhooks/wechat/webhook")
     print("Chat in a terminal: make shell    Stop: Ctrl-C\n", flush=True)
 
 

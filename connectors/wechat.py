@@ -13,11 +13,14 @@ updates: customer-service message within 48 h of the citizen's last message, els
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import hmac
 import logging
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -54,6 +57,9 @@ from connectors.wechat_support import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Rasa's handler of a new user message (an async function).
+OnNewMessage = Callable[[UserMessage], Coroutine[Any, Any, Any]]
 
 TOKEN_HEADER = "X-GW-Token"
 #: WeChat's own messages are a few hundred bytes; anything this big is not from WeChat.
@@ -175,7 +181,7 @@ class WeChatInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         if not credentials:
             cls.raise_missing_credentials_exception()
-        config = WeChatConfig.from_credentials(credentials)
+        config = WeChatConfig.from_credentials(credentials or {})
         if not (config.token and config.app_id and config.secret):
             cls.raise_missing_credentials_exception()
         return cls(config)
@@ -197,6 +203,9 @@ class WeChatInput(InputChannel):
         self.unsubscribed: set[str] = set()
         self.resolve_area = _area_resolver()
         self._http: aiohttp.ClientSession | None = None
+        #: The Sanic loop (webhook, lanes, sending) and the loop that runs bot turns.
+        self._main_loop: asyncio.AbstractEventLoop | None = None
+        self._turn_loop: asyncio.AbstractEventLoop | None = None
         self.stats = {"received": 0, "duplicates": 0, "turns": 0, "sent": 0, "send_failures": 0}
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -204,7 +213,7 @@ class WeChatInput(InputChannel):
 
     # -- the webhook ----------------------------------------------------------------------------
     def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, on_new_message: OnNewMessage
     ) -> Blueprint:
         bp = Blueprint("wechat_webhook", __name__)
 
@@ -249,8 +258,9 @@ class WeChatInput(InputChannel):
         return True
 
     async def _receive(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, request: Request, on_new_message: OnNewMessage
     ) -> HTTPResponse:
+        self._main_loop = asyncio.get_running_loop()
         args = request.args
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
         if not self._signed(args.get("signature"), timestamp, nonce):
@@ -318,7 +328,7 @@ class WeChatInput(InputChannel):
         msg: BaseMessage,
         inbound: Inbound,
         received_at: datetime,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: OnNewMessage,
     ) -> None:
         user = msg.source
         if inbound.kind == "location" and self.resolve_area is not None:
@@ -345,10 +355,21 @@ class WeChatInput(InputChannel):
         if menu and inbound.kind == "text":
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
-        await on_new_message(UserMessage(
+        message = UserMessage(
             text, WeChatOutput(self), user, input_channel=self.name(),
             message_id=f"wx-{msg.id}" if msg.id else None, metadata=metadata,
-        ))
+        )
+        # Model inference is CPU work that would hold the Sanic loop for every turn in flight;
+        # on its own loop it cannot delay WeChat's next webhook call past 5 s.
+        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(on_new_message(message), self._turns_loop())
+        await asyncio.wrap_future(future)
+
+    def _turns_loop(self) -> asyncio.AbstractEventLoop:
+        if self._turn_loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="wechat-turns", daemon=True).start()
+            self._turn_loop = loop
+        return self._turn_loop
 
     async def _keep_evidence(self, msg: BaseMessage, inbound: Inbound,
                              received_at: datetime) -> dict[str, Any] | None:
@@ -408,9 +429,23 @@ class WeChatInput(InputChannel):
 
     # -- sending ------------------------------------------------------------------------------------
     def queue_reply(self, user: str, text: str) -> None:
-        """Sends `text` after everything queued for `user` before it, retrying with backoff."""
+        """Sends `text` after everything queued for `user` before it, retrying with backoff.
+
+        Callable from the turns loop too: the lanes live on the Sanic loop, and
+        call_soon_threadsafe keeps the bot's messages in the order it said them.
+        """
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._main_loop is not None and running is not self._main_loop:
+            self._main_loop.call_soon_threadsafe(self._queue_reply_now, user, text)
+            return
+        self._queue_reply_now(user, text)
+
+    def _queue_reply_now(self, user: str, text: str) -> None:
         for part in clip_text(text):
-            self.deliveries.submit(user, lambda part=part: self._send_text(user, part))
+            self.deliveries.submit(user, functools.partial(self._send_text, user, part))
 
     async def _send_text(self, user: str, text: str) -> None:
         loop = asyncio.get_running_loop()

@@ -13,7 +13,10 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from rasa_ext import speedups
+
 logger = logging.getLogger(__name__)
+speedups.apply()
 
 
 @DefaultV1Recipe.register(

@@ -24,7 +24,10 @@ from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_ext import speedups
+
 logger = logging.getLogger(__name__)
+speedups.apply()
 
 
 @DefaultV1Recipe.register(

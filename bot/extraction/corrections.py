@@ -1,7 +1,8 @@
 """A citizen correcting one field of the report summary: 「不对，地点是涪城区青义镇商家村」.
 
 `parse_correction(text)` returns {field: new value} with fields place, time, polluter, type,
-contact, description, evidence; an empty dict when the text corrects nothing we can tell.
+contact, description, evidence (one per clause, so one message may correct several); an empty
+dict when the text corrects nothing we can tell.
 """
 
 from __future__ import annotations
@@ -33,8 +34,24 @@ _RES = [
 _TRAIL = "，。！!？?；;、 \t\n吧啊呀哦"
 
 
+_CLAUSES = re.compile(r"[，,；;。]")
+
+
 def parse_correction(text: str) -> dict[str, str]:
-    """{field: corrected value}; e.g. 「类型改成噪声」 → {"type": "噪声"}."""
+    """{field: corrected value}; e.g. 「类型改成噪声」 → {"type": "噪声"}; several fields when
+    each clause corrects one: 「地点是魏城镇，类型改成噪声」 → {"place": …, "type": "噪声"}."""
+    whole = _parse_one(text)
+    parts = [p for p in _CLAUSES.split(text or "") if p.strip()]
+    if len(parts) < 2:
+        return whole
+    merged: dict[str, str] = {}
+    for part in parts:
+        for fld, value in _parse_one(part).items():
+            merged.setdefault(fld, value)
+    return merged if len(merged) >= 2 else whole
+
+
+def _parse_one(text: str) -> dict[str, str]:
     clean = (text or "").strip()
     for fld, pattern in _RES:
         m = pattern.match(clean)

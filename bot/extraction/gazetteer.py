@@ -106,6 +106,13 @@ _BAD_SHORTS = frozenset(
     }
 )
 _TOWN_SUFFIX_RE = re.compile(r"(街道办事处|街道|镇|乡|苏木|地区办事处|办事处|农场|林场)$")
+#: Town-level units named like an administrative area (松山湖 and 青秀山 are not: see below).
+_ADMIN_LIKE_RE = re.compile(
+    r"(街道办事处|街道|镇|乡|苏木|办事处|农场|林场|牧场|区|园|场|所|委会|社区|中心|城|新城|片区|组团)$"
+)
+#: Town-level units whose name is a landmark (a lake, a mountain, a reservoir, a prison, a
+#: company): in a complaint such a name is where something is, not the office it is routed to.
+_LANDMARK_RE = re.compile(r"([山河江湖海岭峰溪湾港]|水库|监狱|林业局|公司|矿|苗圃|基地|管理局)$")
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,9 @@ class Entry:
 
     code: str
     strong: bool  # a full or alias name, safe to take without context
+    #: 「东兴办事处」: 办事处 also names 乡/镇 offices, farms and companies' branch offices, so
+    #: this spelling of a 街道 counts only when the text names its county too.
+    needs_county: bool = False
 
 
 @dataclass
@@ -131,6 +141,8 @@ class Gazetteer:
     names: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     lengths: tuple[int, ...] = ()
     first_chars: frozenset[str] = frozenset()
+    #: First character → lengths of the names starting with it, longest first (fast scanning).
+    lengths_by_first: dict[str, tuple[int, ...]] = field(default_factory=dict)
     children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     # -- hierarchy ------------------------------------------------------------------------
@@ -214,18 +226,22 @@ class Gazetteer:
         return "".join(parts)
 
     # -- loading --------------------------------------------------------------------------
-    def _add_name(self, name: str, code: str, strong: bool) -> None:
+    def _add_name(self, name: str, code: str, strong: bool, needs_county: bool = False) -> None:
         if len(name) < 2:
             return
         entries = self.names[name]
         for e in entries:
             if e.code == code:
                 return
-        entries.append(Entry(code, strong))
+        entries.append(Entry(code, strong, needs_county))
 
     def _finish(self) -> None:
         self.lengths = tuple(sorted({len(n) for n in self.names}, reverse=True))
         self.first_chars = frozenset(n[0] for n in self.names)
+        by_first: dict[str, set[int]] = defaultdict(set)
+        for n in self.names:
+            by_first[n[0]].add(len(n))
+        self.lengths_by_first = {c: tuple(sorted(ls, reverse=True)) for c, ls in by_first.items()}
 
 
 def _build() -> Gazetteer:
@@ -257,7 +273,8 @@ def _build() -> Gazetteer:
     for row in read_csv("renames.csv"):
         if row["code"] in gz.units:
             gz._add_name(row["old_name"], row["code"], True)
-    for row in read_csv("towns.csv"):
+    moves = {(r["name"], r["parent"]): r for r in read_csv("town_moves.csv")}
+    for row in read_csv("towns.csv") + _moved_rows(moves):
         parent = row["parent"]
         if parent not in gz.units:
             continue
@@ -265,18 +282,35 @@ def _build() -> Gazetteer:
         code = f"{parent}:{name}"
         gz.units[code] = Unit(code, TOWN, name, "", parent)
         gz.children[parent].append(code)
-        gz._add_name(name, code, True)
+        admin = _ADMIN_LIKE_RE.search(name)
+        if _LANDMARK_RE.search(name) and not admin:
+            continue  # 松山湖, 青秀山, 五间房水库: the unit exists, its name is a landmark
+        if admin and admin.start() == 0:
+            continue  # a unit called just 社区 or 城区: no name to look for
+        # 东城, 永安, 下西: a name without 镇/乡/街道 is an ordinary word too; it needs context.
+        gz._add_name(name, code, bool(_ADMIN_LIKE_RE.search(name)))
         short = row.get("short") or ""
         if short and short not in _BAD_SHORTS:
             gz._add_name(short, code, False)  # 麻涌 for 麻涌镇: needs the deployment city
         m = _TOWN_SUFFIX_RE.search(name)
         if m and m.group(1) == "街道":
             stem = name[: m.start()]
-            for alias in (stem + "街道办事处", stem + "街办", stem + "办事处"):
-                gz._add_name(alias, code, True)
+            gz._add_name(stem + "街道办事处", code, True)
+            gz._add_name(stem + "街办", code, True)
+            gz._add_name(stem + "办事处", code, True, needs_county=True)
     gz._finish()
     logger.info("gazetteer: %d units, %d names", len(gz.units), len(gz.names))
     return gz
+
+
+def _moved_rows(moves: dict[tuple[str, str], dict[str, str]]) -> list[dict[str, str]]:
+    """Extra town rows for boundary changes the source lacks (town_moves.csv): the town is
+    listed under its new county too, so a bare mention becomes ambiguous (the bot asks) rather
+    than routed by a stale boundary."""
+    return [
+        {"parent": r["new_parent"], "name": name, "short": r.get("short", "")}
+        for (name, _old), r in moves.items()
+    ]
 
 
 _lock = threading.Lock()

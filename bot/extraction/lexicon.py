@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.extraction._data import load_yaml
@@ -18,6 +19,15 @@ class Hit:
     start: int
     end: int
     negated: bool
+    #: A context word (河道, 扰民, 垃圾房) that does not count: its sentence names another type
+    #: with a phenomenon word and no booster stands next to it.
+    dropped: bool = False
+    #: A context word (see lexicon.yml `weak`) rather than a phenomenon word.
+    context: bool = False
+
+    @property
+    def counts(self) -> bool:
+        return not self.negated and not self.dropped
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,11 @@ class Lexicon:
     negation_gap: int
     not_negation: tuple[str, ...]
     blockers: dict[str, tuple[str, ...]]
+    weak: dict[str, tuple[str, ...]]  # context word → boosters
+    boost_window: int
+    #: (regex, fine type, weak, absorbs): an absorbing phrase replaces the words inside it
+    #: (焚烧工业垃圾 is burning, 大气, not a 垃圾 complaint).
+    patterns: tuple[tuple[re.Pattern[str], str, bool, bool], ...]
 
     def category(self, fine_type: str) -> str:
         return self.parents.get(fine_type, fine_type)
@@ -54,6 +69,12 @@ def lexicon() -> Lexicon:
             negation_gap=int(raw.get("negation_gap", 2)),
             not_negation=tuple(raw.get("not_negation", [])),
             blockers={k: tuple(v or ()) for k, v in (raw.get("blockers") or {}).items()},
+            weak={str(k): tuple(v or ()) for k, v in (raw.get("weak") or {}).items()},
+            boost_window=int(raw.get("boost_window", 6)),
+            patterns=tuple(
+                (re.compile(p["re"]), str(p["type"]), bool(p.get("weak")), bool(p.get("absorbs")))
+                for p in raw.get("patterns") or ()
+            ),
         )
 
 
@@ -83,9 +104,70 @@ def _negated(text: str, start: int, lex: Lexicon) -> bool:
     return False
 
 
+_SENTENCE_END = "。！？!?；;\n"
+_CLAUSE_END = "，,。！？!?；;\n、"
+
+
 def find(text: str) -> list[Hit]:
-    """Phenomenon words in text order, longest match first, each marked negated or not."""
+    """Phenomenon words in text order, longest match first, each marked negated or not, and
+    context words marked `dropped` where their sentence says something more specific."""
     lex = lexicon()
+    hits = _scan(text, lex)
+    for pattern, fine, weak, absorbs in lex.patterns:
+        for m in pattern.finditer(text):
+            if absorbs:
+                hits = [h for h in hits if not (m.start() <= h.start and h.end <= m.end())]
+            if not any(
+                h.start < m.end() and m.start() < h.end and h.fine_type == fine for h in hits
+            ):
+                negated = _negated(text, m.start(), lex)
+                hits.append(Hit(m.group(0), fine, m.start(), m.end(), negated, context=weak))
+    hits.sort(key=lambda h: h.start)
+    return _drop_context(text, hits, lex)
+
+
+def _boosted(text: str, h: Hit, lex: Lexicon) -> bool:
+    boosters = lex.weak.get(h.word, ())
+    if not boosters:
+        return False
+    w = lex.boost_window
+    before = text[max(0, h.start - w) : h.start]
+    after = text[h.end : h.end + w]
+    for stop in _CLAUSE_END:
+        cut = before.rfind(stop)
+        if cut >= 0:
+            before = before[cut + 1 :]
+        cut = after.find(stop)
+        if cut >= 0:
+            after = after[:cut]
+    return any(b in before or b in after for b in boosters)
+
+
+def _drop_context(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
+    weak = [(h.context or h.word in lex.weak) and not _boosted(text, h, lex) for h in hits]
+    if not any(weak):
+        return hits
+    bounds = [0] + [i + 1 for i, ch in enumerate(text) if ch in _SENTENCE_END] + [len(text) + 1]
+    out: list[Hit] = []
+    for h, is_weak in zip(hits, weak, strict=True):
+        if is_weak and not h.negated:
+            lo = max(b for b in bounds if b <= h.start)
+            hi = min(b for b in bounds if b > h.start)
+            cat = lex.category(h.fine_type)
+            other = any(
+                lo <= o.start < hi
+                and not o.negated
+                and not w
+                and lex.category(o.fine_type) not in (cat, "其他")
+                for o, w in zip(hits, weak, strict=True)
+            )
+            if other:
+                h = replace(h, dropped=True)
+        out.append(h)
+    return out
+
+
+def _scan(text: str, lex: Lexicon) -> list[Hit]:
     hits: list[Hit] = []
     i, n = 0, len(text)
     while i < n:
@@ -119,7 +201,7 @@ def types_of(hits: list[Hit]) -> tuple[list[str], list[str]]:
     fine: list[str] = []
     cats: list[str] = []
     for h in hits:
-        if h.negated:
+        if not h.counts:
             continue
         if h.fine_type not in fine:
             fine.append(h.fine_type)

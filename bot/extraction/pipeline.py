@@ -25,7 +25,7 @@ def run(text: str, *, province: str | None = None, city: str | None = None) -> E
 
     hits = lexicon.find(norm)
     out.pollution_types, out.categories = lexicon.types_of(hits)
-    out.phenomena = _unique(h.word for h in hits if not h.negated)
+    out.phenomena = _unique(h.word for h in hits if h.counts)
     out.negated = _unique(h.word for h in hits if h.negated)
 
     found = polluters.find(norm)

@@ -23,9 +23,30 @@ _ADDRESS_STOP_RE = re.compile(
 )
 
 
+_HOME_RE = re.compile(r"(?:住在|家住|家在|居住在|住的是|户籍在|老家在?)[^，。；;！!？?,\n]{0,2}$")
+_CLAUSE_PUNCT = "，。；;！!？?,\n"
+
 #: Score from a city in the text or the deployment city; short names need at least this.
 _CITY_SUPPORT = 6
-_NATURAL_FEATURES = frozenset("山河江湖海岭峰溪")
+_NATURAL_FEATURES = frozenset("山河江湖海岭峰溪湾")
+#: Landmarks named after a place (观音阁水库, 青义水厂) may lie outside it, or serve a wide area.
+#: After a short name these make it the name of a village or community (东兴社区, 青义村),
+#: and villages of one name lie in many towns of a city.
+_LOWER_UNITS = ("村", "社区", "居委", "组")
+_NAMED_LANDMARKS = (
+    "水库",
+    "水电站",
+    "电站",
+    "湿地",
+    "公园",
+    "景区",
+    "风景区",
+    "大桥",
+    "机场",
+    "高速",
+)
+#: Score a town reaches only when the text names its county.
+_COUNTY_SUPPORT = 16
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,7 @@ class Mention:
     text: str
     codes: tuple[str, ...]
     strong: bool  # written in full (or a known alias)
+    needs_county: bool = False  # 东兴办事处: counts only with its county named
 
 
 def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
@@ -43,21 +65,28 @@ def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
     out: list[Mention] = []
     i, n = 0, len(text)
     while i < n:
-        if text[i] not in gz.first_chars:
+        lengths = gz.lengths_by_first.get(text[i])
+        if lengths is None:
             i += 1
             continue
-        for length in gz.lengths:
+        for length in lengths:
             if i + length > n:
                 continue
             piece = text[i : i + length]
             entries = gz.names.get(piece)
             if not entries:
                 continue
-            strong = [e.code for e in entries if e.strong]
-            codes = tuple(strong) if strong else tuple(e.code for e in entries)
-            if not strong and text[i + length : i + length + 1] in _NATURAL_FEATURES:
-                continue  # 祁连山, 布吉河: a mountain or river crosses many towns
-            out.append(Mention(i, i + length, piece, codes, bool(strong)))
+            strong = [e for e in entries if e.strong]
+            codes = tuple(e.code for e in strong) if strong else tuple(e.code for e in entries)
+            after = text[i + length : i + length + 3]
+            if not strong and (
+                after[:1] in _NATURAL_FEATURES or after.startswith(_NAMED_LANDMARKS)
+            ):
+                continue  # 祁连山, 布吉河, 观音阁水库: a landmark that crosses or serves many towns
+            if not strong and after.startswith(_LOWER_UNITS):
+                continue  # 东兴社区, 青义村: a village named like the town, not the town
+            needs_county = bool(strong) and all(e.needs_county for e in strong)
+            out.append(Mention(i, i + length, piece, codes, bool(strong), needs_county))
             # A short name may hide a full one starting inside it (区青|青义镇): look again there.
             i += length if strong else 1
             break
@@ -159,6 +188,8 @@ def _resolve_mention(gz: Gazetteer, m: Mention, ctx: _Context) -> _Resolved:
     top = [c for s, c in scored if s == best]
     if not m.strong and best < _CITY_SUPPORT:
         return _Resolved(None, [], m)  # 延长 in 咸阳延长集团 is no 延长县 of another city
+    if m.needs_county and best < _COUNTY_SUPPORT:
+        return _Resolved(None, [], m)
     if len(top) == 1:
         code = top[0]
         if best > 0:
@@ -189,12 +220,12 @@ def find_places(
         return []
     if any(not m.strong for m in mentions):
         # A short name must be a word of its own: 人和 in 老人和小孩 is no 人和镇.
-        bounds = _word_bounds(text)
+        bounds = _word_bounds(text, [(m.start, m.end) for m in mentions if not m.strong])
         mentions = [m for m in mentions if m.strong or (m.start in bounds and m.end in bounds)]
     ctx = _context(gz, mentions, province, city)
     resolved = [_resolve_mention(gz, m, ctx) for m in mentions]
     chains = _chains(gz, text, resolved)
-    ranked: list[tuple[tuple[bool, bool, bool, bool], Place]] = []
+    ranked: list[tuple[tuple[bool, bool, bool, bool, bool], Place]] = []
     for chain in chains:
         place = _to_place(gz, text, chain, ctx)
         if place is None:
@@ -203,22 +234,40 @@ def find_places(
         inside = bool(avoid) and _inside(chain[0].mention, avoid or [])
         # Resolved before ambiguous; counties/towns before bare cities; full names before short
         # ones; names outside a polluter's name (三台宏达公司) before those inside it.
+        # 「我住在涪城区，厂在游仙区魏城镇」: where the reporter lives comes after the problem.
+        home = bool(
+            _HOME_RE.search(text[max(0, chain[0].mention.start - 6) : chain[0].mention.start])
+        )
         key = (
             place.is_ambiguous,
             place.district is None and place.town is None,
             not strong,
             inside,
+            home,
         )
         ranked.append((key, place))
     ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank
     return [p for _, p in ranked]
 
 
-def _word_bounds(text: str) -> set[int]:
-    bounds, pos = {0}, 0
-    for tok in segment.cut(text):
-        pos += len(tok)
+def _word_bounds(text: str, spans: list[tuple[int, int]]) -> set[int]:
+    """Word boundaries of jieba's segmentation, computed only for the clauses holding `spans`
+    (segmenting a whole letter for one short name costs more than the rest of extraction)."""
+    bounds: set[int] = {0}
+    done: set[int] = set()
+    for start, _end in spans:
+        lo = max((text.rfind(p, 0, start) for p in _CLAUSE_PUNCT), default=-1) + 1
+        if lo in done:
+            continue
+        done.add(lo)
+        hi = min(
+            (j for j in (text.find(p, start) for p in _CLAUSE_PUNCT) if j >= 0), default=len(text)
+        )
+        pos = lo
         bounds.add(pos)
+        for tok in segment.cut(text[lo:hi]):
+            pos += len(tok)
+            bounds.add(pos)
     return bounds
 
 

@@ -2,7 +2,10 @@
 
 A suffix from bot/data/extraction/polluters.yml marks the end of a name; the start is found by
 walking back over jieba words until a stop word, clause punctuation or an address word (…村, …路).
-Generic words alone (工厂, 养殖场) are not polluters.
+Generic words alone (工厂, 养殖场) are not polluters. A name is cut after the last address or
+direction word it swallowed (袁岭组正昌矿业 → 正昌矿业, 东段咸阳延长集团 → 咸阳延长集团); names that
+touch are one name (延长集团 + 橡胶公司, 公司 + (子午轮胎厂)); a name said to be unrelated (和XX酒厂
+无关) is dropped; a described facility (小区二次加压水泵房) counts only when nothing is named.
 """
 
 from __future__ import annotations
@@ -15,7 +18,22 @@ from bot.extraction import segment
 from bot.extraction._data import load_yaml
 
 _ADDRESS_END = re.compile(r"(?:村|组|社区|街道|镇|乡|路|街|巷|号|栋|楼|旁|边|侧|米|处|门口)$")
-_PLACE_CONTINUES = frozenset("村镇乡路街组巷湾坝沟")
+#: Address, distance and direction words a walk back may swallow inside one jieba word (组正昌,
+#: 路北乾坤): the name starts after the last of them.
+_NAME_CUT = re.compile(
+    r"(?:村委会|居委会|村|组|社区|路[东南西北]?|街|巷|号|米|公里|[东南西北]{1,2}(?:侧|面|边|段|方向|方|首|头)|"
+    r"段|旁边?|对面|附近|隔壁|楼下|楼上|里面|院内|境内|辖区内?)"
+)
+#: Quantities and indefinites before a name: 两家选矿厂, 10多家化工厂, 一建筑工地.
+_QUANTITY = re.compile(
+    r"^(?:[\d一二两三四五六七八九十几多数]+[多余]?[家个座处所台]|多家|几家|一(?=[^\d一二三四五六七八九十]))"
+)
+_PLURAL = re.compile(
+    r"^(?:[\d两三四五六七八九十几多数]+[多余]?[家个座处所台]|好?几[家个]|多家|数家|各家)"
+)
+#: Owners a described facility is named by (翠湖小区二次供水泵房): not a stop before it.
+_FACILITY_OWNERS = frozenset({"小区", "大厦", "楼", "宿舍", "公寓", "花园", "广场"})
+_FUNCTION_CHARS = "且并而又还就都也把被将让给向从对与和及或在是有的"
 _DETERMINERS = re.compile(
     r"^(?:有一家|有一个|有家|有个|一家|这家|那家|该|此|某|这个|那个|一个|附近的?|旁边的?|对面的?|隔壁的?)+"
 )
@@ -28,6 +46,10 @@ class Config:
     generic: frozenset[str]
     break_chars: str
     max_len: int
+    facility: frozenset[str]
+    continues_as_place: tuple[str, ...]
+    exonerated_after: tuple[str, ...]
+    not_names: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -35,18 +57,24 @@ class Candidate:
     name: str
     start: int
     end: int
+    descriptive: bool = False  # a facility described (水泵房, 空调外机), not a company or site
 
 
 @lru_cache(maxsize=1)
 def _config() -> Config:
     raw = load_yaml("polluters.yml")
-    suffixes = sorted(raw["suffixes"], key=len, reverse=True)
+    facility = raw.get("facility_suffixes") or []
+    suffixes = sorted(set(raw["suffixes"]) | set(facility), key=len, reverse=True)
     return Config(
         suffix_re=re.compile("|".join(re.escape(s) for s in suffixes)),
         stop_words=frozenset(raw["stop_words"]),
         generic=frozenset(raw["generic"]),
         break_chars=str(raw["break_chars"]),
         max_len=int(raw["max_len"]),
+        facility=frozenset(facility),
+        continues_as_place=tuple(raw.get("continues_as_place") or ()),
+        exonerated_after=tuple(raw.get("exonerated_after") or ()),
+        not_names=frozenset(raw.get("not_names") or ()),
     )
 
 
@@ -69,6 +97,28 @@ def find(text: str) -> list[Candidate]:
         if not cfg.suffix_re.search(clause):
             continue
         out.extend(_find_in_clause(clause, clause_match.start(), cfg))
+    out = _merge_touching(text, out)
+    out = [c for c in out if not text[c.end : c.end + 5].startswith(cfg.exonerated_after)]
+    # Named companies and sites first, described facilities after; text order within each.
+    return sorted(out, key=lambda c: c.descriptive)
+
+
+def _merge_touching(text: str, found: list[Candidate]) -> list[Candidate]:
+    """延长集团 + 橡胶公司 → one name; 橡胶公司 + (子午轮胎厂) → one name with its alias."""
+    out: list[Candidate] = []
+    for c in found:
+        if out:
+            prev = out[-1]
+            gap = text[prev.end : c.start]
+            if gap in ("", "(", "（") and not c.descriptive:
+                joined = text[prev.start : c.end]
+                unclosed = joined.count("(") + joined.count("（") > joined.count(
+                    ")"
+                ) + joined.count("）")
+                end = c.end + (1 if unclosed and text[c.end : c.end + 1] in ")）" else 0)
+                out[-1] = Candidate(text[prev.start : end], prev.start, end, prev.descriptive)
+                continue
+        out.append(c)
     return out
 
 
@@ -79,7 +129,7 @@ def _find_in_clause(clause: str, offset: int, cfg: Config) -> list[Candidate]:
     taken_until = 0
     for i, tok in enumerate(tokens):
         m = _suffix_at_end(tok, cfg)
-        if m is None:
+        if m is None or tok in cfg.not_names:
             continue
         end = starts[i] + len(tok)
         # Extend over a following suffix token: 宏达化工 + 有限公司.
@@ -89,19 +139,40 @@ def _find_in_clause(clause: str, offset: int, cfg: Config) -> list[Candidate]:
             end = starts[j] + len(tokens[j])
         if end <= taken_until:
             continue
-        start = _walk_back(tokens, starts, i, cfg, floor=taken_until)
-        name = _DETERMINERS.sub("", clause[start:end])
+        facility = m in cfg.facility
+        start = _walk_back(tokens, starts, i, cfg, floor=taken_until, facility=facility)
+        name = _trim(clause[start:end], len(m), cfg)
         start = end - len(name)
         if len(name) > cfg.max_len:
             name = name[-cfg.max_len :]
             start = end - len(name)
         if not name or name in cfg.generic or _is_generic(name, cfg):
             continue
-        if clause[end : end + 1] in _PLACE_CONTINUES:
-            continue  # 凡店村, 石厂路: a shop-like word that is part of a place name
-        out.append(Candidate(name, offset + start, offset + end))
+        if clause[end:].startswith(cfg.continues_as_place):
+            continue  # 凡店村, 石厂路, 辽东湾化工产业园区: part of a place name
+        descriptive = m in cfg.facility and _suffix_at_end(name, cfg) in cfg.facility
+        out.append(Candidate(name, offset + start, offset + end, descriptive))
         taken_until = end
     return out
+
+
+def _trim(name: str, suffix_len: int, cfg: Config) -> str:
+    """Drops what a walk back swallowed before the name: determiners, quantities, function
+    characters, and everything up to the last address or direction word."""
+    head = name[: max(0, len(name) - suffix_len)]
+    cuts = [m.end() for m in _NAME_CUT.finditer(head) if len(name) - m.end() >= 2]
+    if cuts:
+        name = name[cuts[-1] :]
+    for _ in range(3):
+        before = name
+        name = _DETERMINERS.sub("", name)
+        if _PLURAL.match(name):
+            return ""  # 两家选矿厂, 10多家化工厂: several, not the one complained about
+        name = _QUANTITY.sub("", name)
+        name = name.lstrip(_FUNCTION_CHARS)
+        if name == before:
+            break
+    return name
 
 
 def _suffix_at_end(token: str, cfg: Config) -> str | None:
@@ -111,12 +182,18 @@ def _suffix_at_end(token: str, cfg: Config) -> str | None:
     return None
 
 
-def _walk_back(tokens: list[str], starts: list[int], i: int, cfg: Config, floor: int) -> int:
+def _walk_back(
+    tokens: list[str], starts: list[int], i: int, cfg: Config, floor: int, facility: bool = False
+) -> int:
     """Start offset of the name whose last word is tokens[i]."""
     start = starts[i]
     k = i - 1
     while k >= 0 and starts[k] >= floor:
         tok = tokens[k]
+        if facility and tok in _FACILITY_OWNERS:
+            start = starts[k]
+            k -= 1
+            continue
         if (
             tok in cfg.stop_words
             or tok.isdigit()

@@ -55,6 +55,7 @@ class FakeWeChatAPI:
         self.token_requests = 0
         self.media: dict[str, tuple[bytes, str]] = {}
         self.calls: list[Recorded] = []
+        self._by_user: dict[tuple[str, str], list[Recorded]] = {}
         self.faults: dict[str, Fault] = {}
         self.delays: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -100,8 +101,9 @@ class FakeWeChatAPI:
     # -- what tests read -------------------------------------------------------------------------
     def sent(self, endpoint: str = "message/custom/send", touser: str | None = None) -> list[Recorded]:
         with self._lock:
-            return [c for c in self.calls
-                    if c.endpoint == endpoint and (touser is None or c.touser == touser)]
+            if touser is not None:
+                return list(self._by_user.get((endpoint, touser), ()))
+            return [c for c in self.calls if c.endpoint == endpoint]
 
     def texts_to(self, touser: str) -> list[str]:
         return [c.text for c in self.sent("message/custom/send", touser)]
@@ -181,8 +183,10 @@ class FakeWeChatAPI:
                 return self._reply(h, 200, {"errcode": 40007, "errmsg": "invalid media_id"})
             return self._reply(h, 200, media[0], media[1])
         if endpoint in ("message/custom/send", "message/template/send", "menu/create"):
+            record = Recorded(endpoint, body or {})
             with self._lock:
-                self.calls.append(Recorded(endpoint, body or {}))
+                self.calls.append(record)
+                self._by_user.setdefault((endpoint, record.touser), []).append(record)
             extra = {"msgid": len(self.calls)} if endpoint == "message/template/send" else {}
             return self._reply(h, 200, {"errcode": 0, "errmsg": "ok", **extra})
         return self._reply(h, 404, {"errcode": 404, "errmsg": f"no fake for {endpoint}"})

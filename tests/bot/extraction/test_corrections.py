@@ -27,3 +27,19 @@ from bot.extraction.corrections import parse_correction
 )
 def test_parse_correction(text: str, expected: dict[str, str]) -> None:
     assert parse_correction(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("不对，地点是游仙区魏城镇，类型改成噪声", {"place": "游仙区魏城镇", "type": "噪声"}),
+        (
+            "时间应该是上周五晚上；电话是13912345678",
+            {"time": "上周五晚上", "contact": "13912345678"},
+        ),
+        # One field whose value has a comma stays one field.
+        ("问题是晚上有人在河边烧垃圾，还有噪音", {"description": "晚上有人在河边烧垃圾，还有噪音"}),
+    ],
+)
+def test_several_fields_in_one_message(text: str, expected: dict[str, str]) -> None:
+    assert parse_correction(text) == expected

@@ -93,3 +93,62 @@ def test_old_county_name_maps_to_the_current_unit() -> None:
 @pytest.mark.parametrize("text", ["老人和小孩都受不了这个气味", "今天天气很好", ""])
 def test_no_place_in_ordinary_words(text: str) -> None:
     assert extract(text, **MY).place is None
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "city"),
+    [
+        # A lake or a reservoir is a landmark, not the office a case is routed to.
+        ("松山湖那边的工业区晚上有怪味", "广东省", "东莞市"),
+        # 办事处 also names township offices and branch offices: without its county, ask.
+        ("东兴办事处有家厂排污", "辽宁省", "本溪市"),
+        ("城厢办事处那边有家厂排污水", "四川省", "绵阳市"),
+        # A village named like a town may lie in another town of the city.
+        ("青义村有人烧秸秆", "四川省", "绵阳市"),
+    ],
+)
+def test_weak_evidence_names_no_district(text: str, province: str, city: str) -> None:
+    place = extract(text, province=province, city=city).place
+    assert place is None or place.district is None
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "city", "district", "town"),
+    [
+        ("明山区东兴办事处有家厂排污", "辽宁省", "本溪市", "明山区", "东兴街道"),
+        ("涪城区城厢办事处那边有家厂排污水", "四川省", "绵阳市", "涪城区", "城厢街道"),
+        ("游仙区魏城镇有个石材厂把粉尘排到河里", "四川省", "绵阳市", "游仙区", "魏城镇"),
+    ],
+)
+def test_county_named_with_the_town(
+    text: str, province: str, city: str, district: str, town: str
+) -> None:
+    place = extract(text, province=province, city=city).place
+    assert place is not None
+    assert (place.district, place.town) == (district, town)
+
+
+def test_town_moved_between_districts_is_asked_about() -> None:
+    # The source lists 五尧乡 under 莲池区, hand-over tables route it to 竞秀区 (town_moves.csv).
+    place = extract("五尧乡有人焚烧工业垃圾", province="河北省", city="保定市").place
+    assert place is not None and place.district is None
+    assert {c[-6:] for c in place.candidates} == {"莲池区五尧乡", "竞秀区五尧乡"}
+
+
+def test_where_the_reporter_lives_ranks_after_the_problem() -> None:
+    ex = extract("我住在涪城区，冒黑烟的厂在游仙区魏城镇", **MY)
+    assert ex.place is not None and ex.place.district == "游仙区"
+    assert {p.district for p in ex.places} == {"涪城区", "游仙区"}
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("绵阳江油的一家水泥厂粉尘大", "江油市"),
+        ("安州区有养猪场粪水横流", "安州区"),
+        ("梓潼县城南边的砖厂冒黑烟", "梓潼县"),
+    ],
+)
+def test_mianyang_counties(text: str, district: str) -> None:
+    place = extract(text, **MY).place
+    assert place is not None and place.district == district

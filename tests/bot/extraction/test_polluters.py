@@ -32,3 +32,40 @@ def test_generic_words_are_not_polluters(text: str) -> None:
 def test_company_name_keeps_its_place_prefix() -> None:
     ex = extract("江油市宏远建材有限公司晚上偷排废水", province="四川省", city="绵阳市")
     assert ex.polluter is not None and ex.polluter.endswith("宏远建材有限公司")
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # Address and direction words swallowed before the name are cut off.
+        ("石马村3组金星砖厂天天冒烟", "金星砖厂"),
+        ("解放路北侧宏发石材厂粉尘大", "宏发石材厂"),
+        ("公路南侧两公里的造纸厂排污水", "造纸厂"),
+        # Names that touch are one name, with an alias in brackets.
+        ("涪江集团水泥公司(老水泥厂)夜里冒黑烟", "涪江集团水泥公司(老水泥厂)"),
+        # Several of a kind are no one polluter; the named one is.
+        ("附近三家石材厂都有粉尘，其中兴旺石材厂最严重", "兴旺石材厂"),
+        # A company said to be unrelated is dropped.
+        ("臭味是下水道的，和金鹰酒厂无关，是兴达化工有限公司排的", "兴达化工有限公司"),
+        # A company name that continues into a park name is the park.
+        ("科创化工产业园区里的佳美化工晚上排废气", "佳美化工"),
+        # A described facility counts when nothing is named ...
+        ("翠湖小区二次供水泵房嗡嗡响", "翠湖小区二次供水泵房"),
+        # ... and loses to a named site.
+        ("锦江大酒店的空调外机噪音大", "锦江大酒店"),
+    ],
+)
+def test_polluter_names_in_context(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "村里有人违规建厂，天天冒烟",  # 建厂 is a verb phrase
+        "附近有好几家化工厂，味道很大",  # several, none named
+        "小区里有一建筑工地晚上施工",  # an indefinite generic site
+    ],
+)
+def test_no_polluter(text: str) -> None:
+    assert extract(text).polluter is None

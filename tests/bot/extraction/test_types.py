@@ -47,3 +47,45 @@ def test_negated_words_are_listed() -> None:
     ex = extract("没有异味，就是吵")
     assert "异味" in ex.negated
     assert "异味" not in ex.phenomena
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        # A consequence is no noise cue unless a noise word is near.
+        ("冒浓烟，呛得人睡不着", {"大气"}),
+        ("晚上机器响得睡不着", {"噪声"}),
+        ("晚上十一点了还在施工，影响居民休息", {"噪声"}),
+        # 扰民 belongs to the phenomenon before it.
+        ("楼下烧烤店油烟味扰民", {"大气"}),
+        ("养鸡场臭味扰民", {"大气"}),
+        ("搅拌站天天夜里干活扰民", {"噪声"}),
+        # Waste words: a facility or a passing mention is no waste complaint by itself.
+        ("小区垃圾房污水横流，臭气熏天", {"水", "大气"}),
+        ("路边垃圾堆成山没人清运", {"固废"}),
+        ("村口那个垃圾站味道难闻", {"大气"}),
+        ("往河沟里倾倒污水", {"水"}),
+        ("有人在山脚倾倒建筑废渣", {"固废"}),
+        ("村里有人焚烧工业垃圾", {"大气"}),
+        # Places affected are context: the pollution is what counts.
+        ("工厂离农田不到50米，天天排黑烟", {"大气"}),
+        ("砖厂占用了好几亩耕地", {"土壤"}),
+        ("养鸭场的粪水直接排进水库", {"水"}),
+        # A facility alone still says something when nothing else is said.
+        ("楼顶装了个基站", {"辐射"}),
+        ("基站的散热风扇噪音大", {"噪声"}),
+        ("排污染物", set()),
+        # The smell of polluted water is a water complaint (as 黑臭水体 is).
+        ("河里的水又黑又臭", {"水"}),
+    ],
+)
+def test_context_words_count_only_when_nothing_more_specific_is_said(
+    text: str, categories: set[str]
+) -> None:
+    assert set(extract(text).categories) == categories
+
+
+def test_not_noise_but_smell() -> None:
+    ex = extract("不是噪音的问题，是化工厂的臭味")
+    assert set(ex.categories) == {"大气"}
+    assert "噪音" in ex.negated

@@ -1,0 +1,91 @@
+"""HTTP client of the hotline channel (`/webhooks/hotline/webhook` on the Rasa server).
+
+Used by the console's agent page and the batch import, so both reach the bot the same way as any
+other integration (the app never drives Rasa in-process). Errors come back as `HotlineReply`
+with the channel's reason, never as exceptions, except when the channel cannot be reached.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+TOKEN_HEADER = "X-GW-Token"
+WEBHOOK_PATH = "/webhooks/hotline/webhook"
+#: A new call runs extraction, the bot's turn and its actions: allow for a busy machine.
+TIMEOUT_S = 60.0
+
+
+class HotlineUnavailable(Exception):
+    """The Rasa server (hotline channel) did not answer."""
+
+
+@dataclass
+class HotlineReply:
+    """The channel's answer: `body` is the JSON described in docs/hotline.md."""
+
+    status_code: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code == 200
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        err = self.body.get("error")
+        return err if isinstance(err, dict) else None
+
+    @property
+    def status(self) -> str:
+        return str(self.body.get("status") or ("error" if not self.ok else ""))
+
+
+class HotlineClient:
+    def __init__(self, rasa_url: str, token: str | None, *, timeout: float = TIMEOUT_S,
+                 client: httpx.Client | None = None) -> None:
+        self.url = rasa_url.rstrip("/") + WEBHOOK_PATH
+        self.token = token or ""
+        self._client = client or httpx.Client(timeout=timeout)
+
+    @classmethod
+    def from_env(cls, rasa_url: str | None = None, token: str | None = None) -> HotlineClient:
+        return cls(rasa_url or os.environ.get("GW_RASA_URL", "http://127.0.0.1:5005"),
+                   token if token is not None else os.environ.get("GW_INTERNAL_TOKEN", ""))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def post(self, payload: dict[str, Any]) -> HotlineReply:
+        try:
+            r = self._client.post(self.url, json=payload, headers={TOKEN_HEADER: self.token})
+        except httpx.HTTPError as exc:
+            raise HotlineUnavailable(f"hotline channel unreachable: {type(exc).__name__}") from exc
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"error": {"code": "bad_response", "message": "热线通道返回了无效的响应",
+                              "message_en": f"invalid response ({r.status_code})"}}
+        if not isinstance(body, dict):
+            body = {"error": {"code": "bad_response", "message": "热线通道返回了无效的响应",
+                              "message_en": "response is not a JSON object"}}
+        return HotlineReply(r.status_code, body)
+
+    def new_call(self, call_id: str, transcript: str, *, caller_number: str | None = None,
+                 agent_id: str | None = None, started_at: str | None = None,
+                 force_report: bool = False) -> HotlineReply:
+        payload: dict[str, Any] = {"call_id": call_id, "transcript": transcript,
+                                   "caller_number": caller_number, "agent_id": agent_id,
+                                   "started_at": started_at}
+        if force_report:
+            payload["force_report"] = True
+        return self.post(payload)
+
+    def follow_up(self, call_id: str, message: str, *, agent_id: str | None = None) -> HotlineReply:
+        return self.post({"call_id": call_id, "message": message, "agent_id": agent_id})

@@ -1,0 +1,213 @@
+"""Hotline channel (12345 / 12369 call transcripts) for the Rasa server: `/webhooks/hotline/webhook`.
+
+An agent (the console's hotline page, or `python -m bot.hotline_import`) posts a call transcript;
+the channel reads it (bot/transcripts.py: speakers, the caller's words, one extraction pass,
+corrections, the caller's number as contact) and hands the draft to the bot as the call's first
+message, so the report form asks only for what is missing. The agent's follow-up answers,
+corrections and 「确认」 go through the same conversation (`hotline:<call_id>` in the tracker
+store). The answer is JSON: bot messages, the draft with each field's sentences, what is missing,
+and the ticket once filed. See docs/hotline.md. Never imports the case store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import Restarted
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.privacy import mask_phone
+from bot.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
+from connectors.hotline_support import (
+    FollowUp,
+    HotlineError,
+    NewCall,
+    build_response,
+    decode_body,
+    parse_request,
+    transfer_response,
+)
+
+logger = logging.getLogger(__name__)
+
+TOKEN_HEADER = "X-GW-Token"
+#: The text of the call's first message in the conversation (the whole transcript is metadata).
+MAX_FIRST_MESSAGE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    internal_token: str
+    province: str = "四川省"
+    city: str = "绵阳市"
+    timezone: str = "Asia/Shanghai"
+    max_chars: int = MAX_TRANSCRIPT_CHARS
+
+    @classmethod
+    def from_credentials(cls, creds: dict[str, Any] | None) -> HotlineConfig:
+        creds = creds or {}
+        return cls(
+            internal_token=str(creds.get("internal_token") or os.environ.get("GW_INTERNAL_TOKEN", "")),
+            province=os.environ.get("GW_DEPLOYMENT_PROVINCE", "四川省"),
+            city=os.environ.get("GW_DEPLOYMENT_CITY", "绵阳市"),
+            timezone=os.environ.get("GW_TIMEZONE", "Asia/Shanghai"),
+            max_chars=int(creds.get("max_chars") or MAX_TRANSCRIPT_CHARS),
+        )
+
+
+class HotlineInput(InputChannel):
+    """The hotline webhook: new calls and the agent's follow-ups, answered synchronously."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "hotline"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(HotlineConfig.from_credentials(credentials))
+
+    def __init__(self, config: HotlineConfig) -> None:
+        self.config = config
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.stats = {"calls": 0, "follow_ups": 0, "rejected": 0, "transfers": 0}
+        if not config.internal_token:
+            logger.warning("hotline channel: GW_INTERNAL_TOKEN unset, every request is refused")
+
+    def _lock(self, call_id: str) -> asyncio.Lock:
+        if len(self._locks) > 10_000:
+            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+        return self._locks.setdefault(call_id, asyncio.Lock())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("hotline_webhook", __name__)
+        # The gazetteer and jieba take seconds to load: do it now, not on the first call.
+        threading.Thread(target=self._warm_up, name="hotline-warm-up", daemon=True).start()
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", **self.stats})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                return await self._receive(request, on_new_message)
+            except HotlineError as exc:
+                self.stats["rejected"] += 1
+                logger.info("hotline request refused: %s", exc.code)
+                return response.json(exc.body(), status=exc.status)
+
+        return bp
+
+    def _warm_up(self) -> None:
+        try:
+            draft = self._draft(NewCall("warm-up", "来电人：涪城区青义镇有工厂冒黑烟。", None, None, None))
+            logger.debug("hotline warm-up done: %s", sorted(draft.fields))
+        except Exception:  # pragma: no cover - a failed warm-up only costs the first call time
+            logger.exception("hotline warm-up failed")
+
+    def _authorised(self, request: Request) -> bool:
+        expected = self.config.internal_token
+        given = request.headers.get(TOKEN_HEADER) or ""
+        return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+    def _draft(self, call: NewCall) -> Draft:
+        transcript = parse(call.transcript)
+        return build_draft(transcript, caller_number=call.caller_number,
+                           province=self.config.province, city=self.config.city)
+
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        if not self._authorised(request):
+            raise HotlineError("forbidden", "未授权：缺少或错误的 X-GW-Token",
+                               "missing or wrong X-GW-Token", 403)
+        req = parse_request(decode_body(request.body), timezone=self.config.timezone)
+        if isinstance(req, NewCall) and len(req.transcript) > self.config.max_chars:
+            raise HotlineError("too_long", f"转写内容超过上限{self.config.max_chars}字",
+                               f"transcript longer than {self.config.max_chars} characters")
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            raise HotlineError("unavailable", "机器人尚未就绪，请稍后再试", "bot not ready", 503)
+        async with self._lock(req.call_id):
+            if isinstance(req, NewCall):
+                return await self._new_call(agent, req, on_new_message)
+            return await self._follow_up(agent, req, on_new_message)
+
+    async def _new_call(self, agent: Any, call: NewCall,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        self.stats["calls"] += 1
+        loop = asyncio.get_running_loop()
+        draft = await loop.run_in_executor(None, self._draft, call)
+        logger.info("hotline call %s: %d chars, shape=%s, fields=%s, caller=%s", call.call_id,
+                    len(call.transcript), draft.transcript.shape, ",".join(sorted(draft.fields)),
+                    mask_phone(call.caller_number))
+        tracker = await agent.tracker_store.retrieve(call.sender_id)
+        if tracker is not None and tracker.get_slot("filed_ticket") and not tracker.get_slot(
+            "report_uid"
+        ):
+            # Filed before (an export imported twice, a double click): answer with the ticket.
+            return await self._answer(agent, call.call_id, [{
+                "text": f"该来电已登记，编号 {tracker.get_slot('filed_ticket')}，不会重复登记。"}])
+        if draft.transfer and not call.force_report:
+            self.stats["transfers"] += 1
+            return response.json(transfer_response(call.call_id, draft.transfer,
+                                                   draft.transcript.shape, draft.warnings))
+        if tracker is not None and tracker.applied_events():
+            tracker.update(Restarted())  # a re-pasted transcript replaces the unfinished draft
+            await agent.tracker_store.save(tracker)
+        text = draft.transcript.complaint[:MAX_FIRST_MESSAGE_CHARS] or call.transcript[:200]
+        metadata = {"hotline": {
+            "call_id": call.call_id,
+            "agent_id": call.agent_id,
+            "started_at": call.started_at,
+            "transcript": call.transcript,
+            "shape": draft.transcript.shape,
+            "draft": draft.slot_values(),
+            "sources": draft.sources(),
+            "notes": draft.notes(),
+            "warnings": draft.warnings,
+        }}
+        parse_data = {
+            "text": text,
+            "intent": {"name": "report_problem", "confidence": 1.0},
+            "intent_ranking": [{"name": "report_problem", "confidence": 1.0}],
+            "entities": [],
+        }
+        out = CollectingOutputChannel()
+        await on_new_message(UserMessage(text, out, call.sender_id, parse_data=parse_data,
+                                         input_channel=self.name(), metadata=metadata))
+        return await self._answer(agent, call.call_id, out.messages)
+
+    async def _follow_up(self, agent: Any, msg: FollowUp,
+                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        tracker = await agent.tracker_store.retrieve(msg.sender_id)
+        if tracker is None or not tracker.events:
+            raise HotlineError("unknown_call", "没有这个来电的记录，请先提交转写内容",
+                               "no conversation for this call_id: post the transcript first", 404)
+        self.stats["follow_ups"] += 1
+        out = CollectingOutputChannel()
+        metadata = {"hotline": {"call_id": msg.call_id, "agent_id": msg.agent_id}}
+        await on_new_message(UserMessage(msg.message, out, msg.sender_id,
+                                         input_channel=self.name(), metadata=metadata))
+        return await self._answer(agent, msg.call_id, out.messages)
+
+    async def _answer(self, agent: Any, call_id: str,
+                      messages: list[dict[str, Any]]) -> HTTPResponse:
+        tracker = await agent.tracker_store.retrieve(f"hotline:{call_id}")
+        slots = tracker.current_slot_values() if tracker is not None else {}
+        # All events since the last restart: applied_events() hides user turns inside the form.
+        events = [e.as_dict() for e in tracker.events] if tracker is not None else []
+        body = build_response(call_id, messages=messages, slots=slots, events=events)
+        logger.info("hotline call %s: status=%s missing=%s ticket=%s", call_id, body["status"],
+                    ",".join(m["field"] for m in body["missing"]), body["ticket"])
+        return response.json(body)
