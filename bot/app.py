@@ -8,6 +8,8 @@ shape of the edge they hit (Open311 list, console page, plain JSON), never with 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -104,11 +106,25 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, INTERNAL_ERROR)
 
 
+@asynccontextmanager
+async def _deliver_pending(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the status-message worker at start-up, so messages left pending by a crash go out
+    without waiting for the next status change."""
+    from bot.notify import get_notifier
+
+    try:
+        get_notifier().start()
+    except Exception:  # the app must serve even when the outbox cannot be read yet
+        logger.exception("status-message worker not started")
+    yield
+
+
 def create_app(store: CaseStore | None = None, settings: Settings | None = None) -> FastAPI:
     """Builds the app; `store`/`settings` are for tests, otherwise both come from the environment."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="绿哨 GreenWhistle", version=__version__)
+    app = FastAPI(title="绿哨 GreenWhistle", version=__version__,
+                  lifespan=_deliver_pending if store is None else None)
     app.state.settings = settings
     app.state.store = store  # None: bot.store.get_store() on first use
 

@@ -25,7 +25,6 @@ from bot.catalog import statuses
 from bot.config import Settings, get_settings
 from bot.exceptions import InvalidReport, InvalidTransition, IssueNotFound
 from bot.filing import refresh_derived
-from bot.lifecycle import FEEDBACK_QUESTION
 from bot.models import CallbackTask, DuplicateLink, FieldEdit, Issue, StatusEvent, utcnow
 from bot.routing import departments
 from bot.schemas import EventView, IssueView
@@ -57,13 +56,8 @@ Notifier = Callable[[IssueView, EventView], None]
 
 def citizen_message(issue: IssueView, event: EventView) -> str:
     """The plain-Chinese message for a status change (call-back script, push text)."""
-    status = statuses().get(event.to_status)
-    label = status.label if status else event.to_status
-    body = event.note if event.note and event.actor != "system" else (status.citizen if status else "")
-    text = f"您的举报（编号 {issue.ticket}）状态更新为“{label}”：{body}"
-    if event.to_status == "resolved":
-        text += FEEDBACK_QUESTION
-    return text
+    label, body = lifecycle.citizen_event(event)
+    return f"您的举报（编号 {issue.ticket}）状态更新为“{label}”：{body}"
 
 
 @dataclass

@@ -57,7 +57,14 @@ class Settings(BaseSettings):
     hotspot_threshold: int = 3
 
 
+#: Where `make run` keeps the generated internal token, so CLIs in another terminal find it.
+INTERNAL_TOKEN_FILE = PROJECT_ROOT / "var" / "internal_token"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once on first use."""
-    return Settings()
+    settings = Settings()
+    if settings.internal_token is None and INTERNAL_TOKEN_FILE.is_file():
+        settings.internal_token = SecretStr(INTERNAL_TOKEN_FILE.read_text().strip())
+    return settings

@@ -33,7 +33,8 @@ REPORT_SLOTS = (
 )
 
 NON_REPORT_INTENTS = frozenset(
-    {"ask_status", "ask_scope", "ask_reward", "handoff", "greet", "goodbye", "thank", "cancel"}
+    {"ask_status", "ask_scope", "ask_reward", "handoff", "greet", "goodbye", "thank", "cancel",
+     "feedback_satisfied", "feedback_unsatisfied"}
 )
 REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
 

@@ -20,7 +20,7 @@ from bot.catalog import statuses
 from bot.config import DATA_DIR
 from bot.exceptions import InvalidTransition
 from bot.models import Issue, StatusEvent
-from bot.schemas import IssueView
+from bot.schemas import EventView, IssueView
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,19 @@ def apply(
         issue.resolved_at = None
         issue.closed_at = None
     return event
+
+
+def citizen_event(event: EventView) -> tuple[str, str]:
+    """(label, note) of one status change as the citizen is told it; 办结 asks for satisfaction.
+
+    Used for pushes, call-back scripts and the bot's status answer alike, so they never differ.
+    """
+    status = statuses().get(event.to_status)
+    label = status.label if status else event.to_status
+    note = event.note if event.note and event.actor != "system" else (status.citizen if status else "")
+    if event.to_status == "resolved":
+        note = f"{note}{FEEDBACK_QUESTION}"
+    return label, note
 
 
 def citizen_status(issue: IssueView) -> tuple[str, str]:

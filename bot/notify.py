@@ -23,9 +23,9 @@ import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.catalog import statuses
 from bot.config import DATA_DIR, get_settings
 from bot.db import make_session_factory
+from bot.lifecycle import citizen_event
 from bot.models import Notification, utcnow
 from bot.schemas import EventView, IssueView
 from bot.store import CaseStore, get_store
@@ -49,10 +49,8 @@ def _texts() -> dict[str, Any]:
 
 def compose(issue: IssueView, event: EventView) -> tuple[str, dict[str, str]]:
     """The citizen's message and the template fields for one status change (no personal data)."""
-    status = statuses().get(event.to_status)
-    label = status.label if status else event.to_status
-    # A note written by staff for the citizen beats the generic line of the status.
-    note = event.note if event.note and event.actor != "system" else (status.citizen if status else "")
+    # A note written by staff beats the generic line; 办结 asks whether the citizen is satisfied.
+    label, note = citizen_event(event)
     texts = _texts()
     text = str(texts["status"]["text"]).format(ticket=issue.ticket, status_label=label, note=note)
     at = event.at.astimezone(_tz())

@@ -125,6 +125,18 @@ class Proc:
             return ""
 
 
+def internal_token(var_dir: Path) -> str:
+    """The internal token stored under `var_dir`, created on first use."""
+    path = var_dir / "internal_token"
+    if path.is_file() and (token := path.read_text().strip()):
+        return token
+    token = secrets.token_urlsafe(24)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(token)
+    return token
+
+
 def latest_model(models_dir: Path = MODELS) -> Path | None:
     models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
@@ -168,8 +180,10 @@ class Stack:
             }
         )
         env.update(self.extra_env)
-        # The channels and the app's /internal API share this secret; one per run if unset.
-        env.setdefault("GW_INTERNAL_TOKEN", secrets.token_urlsafe(24))
+        # The channels and the app's /internal API share this secret. Unless set, it is made once
+        # and kept in <var>/internal_token (mode 600), where CLIs in another terminal find it.
+        if not env.get("GW_INTERNAL_TOKEN"):
+            env["GW_INTERNAL_TOKEN"] = internal_token(self.var_dir)
         env.setdefault("GW_EVIDENCE_DIR", str(self.var_dir / "evidence"))
         credentials = credentials_file(env, self.var_dir)
         model = self.model or latest_model()

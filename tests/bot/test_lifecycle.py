@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from bot import notify
-from bot.casework import FEEDBACK_QUESTION, CaseWork, citizen_message
+from bot.casework import CaseWork, citizen_message
 from bot.catalog import statuses
 from bot.exceptions import InvalidReport, InvalidTransition
 from bot.intake import Context, status_variables
-from bot.lifecycle import check, citizen_status, rules
+from bot.lifecycle import FEEDBACK_QUESTION, check, citizen_status, rules
 from bot.schemas import EventView, IssueView
 from bot.store import CaseStore
 from tests.factories import draft
