@@ -54,8 +54,8 @@ shell: venvs train ## chat with the bot in this terminal (starts the system unle
 lint: $(APP_VENV)/.installed ## ruff lint
 	$(APP_VENV)/bin/ruff check bot actions connectors rasa_ext tests bench migrations
 
-types: $(APP_VENV)/.installed ## mypy on bot/ and actions/
-	$(APP_VENV)/bin/mypy bot actions
+types: $(APP_VENV)/.installed ## mypy on bot/, actions/, connectors/ and rasa_ext/
+	$(APP_VENV)/bin/mypy bot actions connectors rasa_ext
 
 validate: $(RASA_VENV)/.installed ## rasa data validate, failing on any warning
 	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings
@@ -72,7 +72,7 @@ browser: ## Debian's chromium + a CJK font for the console's browser tests (neve
 test-e2e: venvs train browser ## end-to-end: real Rasa server, action server and app as separate processes
 	$(PY) -m pytest tests/e2e -m e2e -q
 
-test: lint validate test-unit test-stories test-e2e ## everything CI runs
+test: lint types validate test-unit test-stories test-e2e ## everything CI runs
 	@echo "make test: all suites passed"
 
 bench-console: $(APP_VENV)/.installed ## console list/search/export latency with 100,000 issues (bench/console.py)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -37,3 +40,28 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One session, one transaction: committed on success, rolled back on any error.
+
+    Database outages become `StoreUnavailable` (callers tell the citizen to retry); integrity
+    errors pass through, since they mean "someone else wrote this first", not "database down".
+    """
+    from bot.exceptions import StoreUnavailable
+
+    session = sessions()
+    try:
+        yield session
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        if isinstance(exc, IntegrityError):
+            raise
+        raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -14,19 +14,17 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import make_session_factory
-from bot.exceptions import StoreUnavailable
+from bot.db import make_session_factory, transaction
 from bot.models import Evidence, Issue, utcnow
 
 if TYPE_CHECKING:
@@ -110,22 +108,8 @@ class EvidenceStore:
         self._sessions = make_session_factory(store.engine)
         self.folder = folder
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except DBAPIError as exc:
-            session.rollback()
-            if isinstance(exc, IntegrityError):
-                raise
-            raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
 
     def add(
         self,

@@ -7,18 +7,18 @@ outages surface as `StoreUnavailable` so that callers can tell the citizen to re
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.catalog import statuses
 from bot.config import get_settings
-from bot.db import make_engine, make_session_factory
+from bot.db import make_engine, make_session_factory, transaction
 from bot.evidence import attach_pending as attach_pending_evidence
 from bot.exceptions import InvalidTransition, IssueNotFound, StoreUnavailable
 from bot.filing import enrich
@@ -54,22 +54,8 @@ class CaseStore:
         assert isinstance(bind, Engine)
         return bind
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except (OperationalError, DBAPIError) as exc:
-            session.rollback()
-            if isinstance(exc, IntegrityError):
-                raise
-            raise StoreUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:

@@ -48,6 +48,6 @@ def apply() -> None:
         return
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
     _applied = True
     logger.debug("rasa_ext speedups applied")

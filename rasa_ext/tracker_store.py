@@ -33,6 +33,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class GreenWhistleTrackerStore(SQLTrackerStore):
     """Configured in endpoints.yml as `type: rasa_ext.tracker_store.GreenWhistleTrackerStore`."""
 
+    engine: Any
+
     def __init__(self, domain: Any = None, host: str | None = None, event_broker: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
