@@ -45,6 +45,9 @@ train: $(MODEL_STAMP) ## train the Rasa model if the data changed
 db: $(APP_VENV)/.installed ## create or migrate the ledger database (DATABASE_URL, default SQLite var/greenwhistle.db)
 	$(PY) -m bot.cli init-db
 
+admin: $(APP_VENV)/.installed db ## create the first console account (intake office); asks for a password
+	$(PY) -m bot.cli create-user $${ADMIN_USER:-admin} --role office --name 市污防办管理员
+
 run: venvs train ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
 	$(PY) -m bot.stack run
 
@@ -90,4 +93,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train db run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-wechat wechat-menu
+.PHONY: help venvs train db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-wechat wechat-menu
