@@ -117,6 +117,19 @@ def find(text: str) -> list[Hit]:
         for m in pattern.finditer(text):
             if absorbs:
                 hits = [h for h in hits if not (m.start() <= h.start and h.end <= m.end())]
+            elif not weak:
+                # 「占用三百多亩永久耕地」: the phrase is the phenomenon; the context word inside it
+                # (耕地, whose booster 占 may stand too far away) gives way to it.
+                hits = [
+                    h
+                    for h in hits
+                    if not (
+                        m.start() <= h.start
+                        and h.end <= m.end()
+                        and h.fine_type == fine
+                        and (h.context or h.word in lex.weak)
+                    )
+                ]
             if not any(
                 h.start < m.end() and m.start() < h.end and h.fine_type == fine for h in hits
             ):

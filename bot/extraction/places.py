@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.extraction import segment
+from bot.extraction import segment, villages
 from bot.extraction.gazetteer import CITY, COUNTY, PROVINCE, TOWN, Gazetteer, gazetteer
 from bot.extraction.types import Place
 
@@ -217,7 +217,7 @@ def find_places(
     gz = gazetteer()
     mentions = scan(text, gz)
     if not mentions:
-        return []
+        return _village_places(gz, text, [], province, city)
     if any(not m.strong for m in mentions):
         # A short name must be a word of its own: 人和 in 老人和小孩 is no 人和镇.
         bounds = _word_bounds(text, [(m.start, m.end) for m in mentions if not m.strong])
@@ -247,7 +247,49 @@ def find_places(
         )
         ranked.append((key, place))
     ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank
-    return [p for _, p in ranked]
+    return _village_places(gz, text, [p for _, p in ranked], province, city)
+
+
+def _village_places(
+    gz: Gazetteer, text: str, found: list[Place], province: str | None, city: str | None
+) -> list[Place]:
+    """When no county or town was named (nor asked about), a village or community named in the
+    text may still tell the county: looked up only inside one city (the one the text names, or
+    the deployment city), among village names unique in that city. Villages of different
+    counties make the place ambiguous (the bot asks); nothing is guessed."""
+    if any(p.district or p.town or p.is_ambiguous for p in found):
+        return found
+    if not any(e in text for e in villages.ENDINGS):
+        return found
+    text_cities = {(p.province, p.city) for p in found if p.city}
+    if len(text_cities) > 1:
+        return found
+    ctx = _context(gz, [], *(text_cities.pop() if text_cities else (province, city)))
+    if ctx.city is None:
+        return found
+    hits = villages.find(text, gz, ctx.city, lambda spans: _word_bounds(text, spans))
+    if not hits:
+        return found
+    counties = sorted({h.county for h in hits})
+    first = hits[0]
+    mention = Mention(first.start, first.end, first.name, (counties[0],), True)
+    if len(counties) > 1:
+        paths = list(dict.fromkeys(gz.full_path(_village_unit(gz, h)) + h.name for h in hits))
+        place = Place(address=_address(text, first.start), mention=first.name, candidates=paths)
+        return [place, *found]
+    towns = {h.town for h in hits}
+    code = _village_unit(gz, first) if len(towns) == 1 else first.county
+    place = _to_place(gz, text, [_Resolved(code, [], mention)], ctx)
+    if place is None or not (place.district or place.town):
+        return found
+    place.address = _address(text, first.start)
+    place.mention = first.name
+    return [place, *(p for p in found if p.city != place.city or p.district)]
+
+
+def _village_unit(gz: Gazetteer, hit: villages.VillageHit) -> str:
+    code = f"{hit.county}:{hit.town}"
+    return code if hit.town and code in gz.units else hit.county
 
 
 def _word_bounds(text: str, spans: list[tuple[int, int]]) -> set[int]:

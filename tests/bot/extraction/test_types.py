@@ -89,3 +89,23 @@ def test_not_noise_but_smell() -> None:
     ex = extract("不是噪音的问题，是化工厂的臭味")
     assert set(ex.categories) == {"大气"}
     assert "噪音" in ex.negated
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        # a phrase that is the phenomenon beats the context word inside it, however far its verb
+        ("村东两家厂占用200多亩永久耕地，尾矿堆在河边", {"土壤", "固废"}),
+        ("搅拌站侵占了一百多亩基本农田，车辆来往扬尘大", {"土壤", "大气"}),
+        # garbage being handled is an activity (here a noisy one); garbage left lying is waste
+        ("饭店每天凌晨处理垃圾，玻璃瓶哗啦响，吵得睡不着", {"噪声"}),
+        ("夜里清运垃圾的车声音很吵，喇叭也响", {"噪声"}),
+        ("小区垃圾长期没人清理，臭气熏天", {"固废", "大气"}),
+        ("垃圾清运不及时，路边臭味很重", {"固废", "大气"}),
+        # filling in a river, a pond or a lake destroys it
+        ("养殖场填埋河道扩建猪圈", {"生态"}),
+        ("有人回填池塘盖房子", {"生态"}),
+    ],
+)
+def test_phrases_and_activities(text: str, categories: set[str]) -> None:
+    assert set(extract(text).categories) == categories

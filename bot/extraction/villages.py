@@ -1,0 +1,132 @@
+"""Villages and communities (村/社区/嘎查) → their county, for complaints that name no county or town.
+
+Data: bot/data/extraction/villages.csv.gz, built by `python -m bot.extraction.build_villages`
+(source and date in bot/data/extraction/README.md). It holds only villages whose name is unique
+within their city, so a name found here, looked up inside one city (the city the text names, or
+the deployment city), means one county. Loaded on first use; indexed per city on first use of
+that city.
+
+A name counts only as a word of its own: it starts where jieba puts a word boundary, and what
+stands right before it is not a lone character that could be the first part of a longer village
+name (张|齐安村 is no 齐安村): punctuation, a function word (在, 的, 于 …), a word of two or more
+characters, or the end of an admin or street name (…镇, …路).
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.extraction._data import data_path
+from bot.extraction.gazetteer import Gazetteer
+
+_FILE = "villages.csv.gz"
+ENDINGS = ("村", "社区", "嘎查")
+#: Single characters after which a village name starts a word of its own.
+_BEFORE_OK = frozenset("在的于到是和与及对近靠往至从向旁由把被经了")
+_ADMIN_END = frozenset("省市区县镇乡街道路巷里")
+
+
+@dataclass(frozen=True)
+class VillageHit:
+    start: int
+    end: int
+    name: str
+    county: str  # county code (or the code of a city without counties: 东莞市)
+    town: str  # the town's current name, "" when the source's town was merged away
+
+
+_lock = threading.Lock()
+_raw: dict[str, list[tuple[str, str, str]]] | None = None  # county → (town, names)
+_by_city: dict[str, dict[str, tuple[str, str]]] = {}
+_max_len: dict[str, int] = {}
+
+
+def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
+    global _raw
+    if _raw is None:
+        with _lock:
+            if _raw is None:
+                raw: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+                with gzip.open(data_path(_FILE), "rt", encoding="utf-8") as fh:
+                    next(fh, None)  # header
+                    for line in fh:
+                        county, town, names = line.rstrip("\n").split(",", 2)
+                        raw[county].append((county, town, names))
+                _raw = dict(raw)
+    return _raw
+
+
+def index_for_city(gz: Gazetteer, city: str) -> dict[str, tuple[str, str]]:
+    """Village name → (county code, town) for one city (a 地级市, a municipality, or a
+    county-level city that acts as its own city)."""
+    found = _by_city.get(city)
+    if found is not None:
+        return found
+    raw = _load_raw()
+    index: dict[str, tuple[str, str]] = {}
+    counties = [city, *_counties(gz, city)]
+    for county in counties:
+        for code, town, names in raw.get(county, ()):
+            for name in names.split(" "):
+                index[name] = (code, town)
+    with _lock:
+        _by_city[city] = index
+        _max_len[city] = max((len(n) for n in index), default=0)
+    return index
+
+
+def _counties(gz: Gazetteer, city: str) -> list[str]:
+    return [c for c in gz.children.get(city, ()) if ":" not in c]
+
+
+def find(
+    text: str,
+    gz: Gazetteer,
+    city: str,
+    word_bounds: Callable[[list[tuple[int, int]]], set[int]],
+) -> list[VillageHit]:
+    """Villages of `city` named in `text`, left to right (the longest known name at each
+    ending). `word_bounds(spans)` gives jieba's word boundaries around the spans."""
+    index = index_for_city(gz, city)
+    if not index:
+        return []
+    longest = _max_len.get(city, 0)
+    found: list[VillageHit] = []
+    for ending in ENDINGS:
+        pos = text.find(ending)
+        while pos >= 0:
+            end = pos + len(ending)
+            for length in range(min(longest, end), len(ending) + 1, -1):
+                entry = index.get(text[end - length : end])
+                if entry is not None:
+                    found.append(VillageHit(end - length, end, text[end - length : end], *entry))
+                    break
+            pos = text.find(ending, end)
+    if not found:
+        return []
+    found.sort(key=lambda h: (h.start, -h.end))
+    kept: list[VillageHit] = []
+    for h in found:
+        if kept and h.start < kept[-1].end:
+            continue  # inside a longer name already taken
+        kept.append(h)
+    bounds = word_bounds([(h.start, h.end) for h in kept])
+    return [h for h in kept if _stands_alone(text, h.start, bounds)]
+
+
+def _stands_alone(text: str, start: int, bounds: set[int]) -> bool:
+    if start == 0:
+        return True
+    before = text[start - 1]
+    if not ("\u4e00" <= before <= "\u9fff"):
+        return True
+    if start not in bounds:
+        return False
+    if before in _BEFORE_OK or before in _ADMIN_END:
+        return True
+    # A word of two or more characters ends right here (位于|齐安村, 我们|齐安村).
+    return start - 1 not in bounds
