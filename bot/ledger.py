@@ -2,12 +2,15 @@
 
 Every filter is done in SQL over indexed columns (status, department, district, channel,
 created_at, handle_due, the |category| tags) so a list of 100,000 issues stays fast; full-text
-search is a LIKE over one lower-cased column. Department staff are scoped here, not in templates.
+search is a substring LIKE over one lower-cased column, narrowed by a trigram index (SQLite FTS5
+`issues_fts`, PostgreSQL pg_trgm; migration 0005) for words of 3+ characters. The total of a
+filtered list is counted up to COUNT_CAP. Department staff are scoped here, not in templates.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, column, func, or_, select, table, text
 
 from bot import deadlines, lifecycle
 from bot.catalog import categories, statuses
@@ -50,6 +53,12 @@ LEDGER_COLUMNS = (
     "问题描述", "责任单位", "办理时限", "办理状态", "办理结果", "是否重复",
 )
 Deadline = Literal["", "overdue", "soon"]
+#: A filtered list counts at most this many matches ("10,000+"); counting all of 100,000 rows
+#: for every page costs more than the page itself.
+COUNT_CAP = 10_000
+#: SQLite's trigram index over issues.search_text (migration 0005), kept in sync by triggers.
+_FTS = table("issues_fts", column("rowid"), column("search_text"))
+_FTS_MIN_CHARS = 3  # a trigram index cannot answer shorter words: they stay a LIKE scan
 
 
 @dataclass
@@ -76,7 +85,14 @@ def _local_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
-def apply_filter(stmt: Select[Any], f: IssueFilter, *, now: datetime, tz: ZoneInfo) -> Select[Any]:
+def search_words(q: str) -> list[str]:
+    return q.lower().split()[:5]
+
+
+def apply_filter(
+    stmt: Select[Any], f: IssueFilter, *, now: datetime, tz: ZoneInfo, fts: bool = False
+) -> Select[Any]:
+    """`fts`: the database has SQLite's issues_fts table (see has_fts)."""
     if f.scope_department is not None:
         stmt = stmt.where(Issue.department == f.scope_department)
     if f.statuses:
@@ -107,11 +123,26 @@ def apply_filter(stmt: Select[Any], f: IssueFilter, *, now: datetime, tz: ZoneIn
         stmt = stmt.where(or_(Issue.duplicate_count > 0, Issue.merged_into_id.is_not(None)))
     if f.hotspot:
         stmt = stmt.where(Issue.hotspot.is_(True))
-    if f.q.strip():
-        for word in f.q.lower().split()[:5]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(Issue.search_text.like(f"%{escaped}%", escape="\\"))
+    words = search_words(f.q)
+    for word in words:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # Inlined, not a bound parameter: a server-side prepared statement (psycopg prepares
+        # after 5 runs) gets a generic plan that cannot use the pg_trgm index.
+        pattern = bindparam(None, f"%{escaped}%", type_=Issue.search_text.type, literal_execute=True)
+        stmt = stmt.where(Issue.search_text.like(pattern, escape="\\"))
+    indexed = [w for w in words if len(w) >= _FTS_MIN_CHARS]
+    if fts and indexed:
+        # The trigram index finds the candidates; the LIKEs above keep the exact semantics.
+        phrase = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+        stmt = stmt.where(Issue.id.in_(select(_FTS.c.rowid).where(_FTS.c.search_text.match(phrase))))
     return stmt
+
+
+def filters_anything(f: IssueFilter) -> bool:
+    """Whether the list is narrowed beyond the member's scope (then its total is capped)."""
+    return bool(f.statuses or f.category or f.district or f.department or f.channel
+                or f.date_from or f.date_to or f.deadline or f.duplicates or f.hotspot
+                or f.q.strip())
 
 
 class Ledger:
@@ -121,27 +152,48 @@ class Ledger:
         self.store = store
         self.tz = ZoneInfo(timezone)
         self._policy = deadlines.policy()
+        self._fts: bool | None = None
 
-    def page(self, f: IssueFilter, *, page: int, size: int, now: datetime) -> tuple[list[Issue], int]:
-        """One page of issues (detached ORM objects, read-only) and the total count."""
+    def has_fts(self) -> bool:
+        """Whether this is SQLite with the issues_fts trigram table (looked up once)."""
+        if self._fts is None:
+            self._fts = False
+            if self.store.engine.dialect.name == "sqlite":
+                with self.store._session() as s:
+                    self._fts = s.execute(text(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'issues_fts'"
+                    )).first() is not None
+        return self._fts
+
+    def _filtered(self, stmt: Select[Any], f: IssueFilter, now: datetime) -> Select[Any]:
+        fts = any(len(w) >= _FTS_MIN_CHARS for w in search_words(f.q)) and self.has_fts()
+        return apply_filter(stmt, f, now=now, tz=self.tz, fts=fts)
+
+    def page(self, f: IssueFilter, *, page: int, size: int,
+             now: datetime) -> tuple[list[Issue], int, bool]:
+        """One page of issues (detached ORM objects, read-only), the total and whether the total
+        is only a lower bound: a filtered list counts up to COUNT_CAP (or just past this page)."""
         with self.store._session() as s:
-            base = apply_filter(select(Issue), f, now=now, tz=self.tz)
-            total = int(s.execute(
-                apply_filter(select(func.count(Issue.id)), f, now=now, tz=self.tz)
-            ).scalar_one())
+            base = self._filtered(select(Issue), f, now)
             order = SORTS.get(f.sort, SORTS["-created"])
             rows = list(
                 s.execute(base.order_by(*order).limit(size).offset((page - 1) * size)).scalars()
             )
             s.expunge_all()
-            return rows, total
+            if not filters_anything(f):
+                counted = self._filtered(select(func.count(Issue.id)), f, now)
+                return rows, int(s.execute(counted).scalar_one()), False
+            cap = max(COUNT_CAP, page * size)
+            limited = self._filtered(select(Issue.id), f, now).limit(cap + 1).subquery()
+            total = int(s.execute(select(func.count()).select_from(limited)).scalar_one())
+            return rows, min(total, cap), total > cap
 
     def iter_all(self, f: IssueFilter, *, now: datetime, batch: int = 2000) -> Iterator[Issue]:
         """Every issue matching `f`, in batches (keyset on id) so memory stays flat."""
         last_id = 0
         while True:
             with self.store._session() as s:
-                stmt = apply_filter(select(Issue), f, now=now, tz=self.tz)
+                stmt = self._filtered(select(Issue), f, now)
                 rows = list(
                     s.execute(stmt.where(Issue.id > last_id).order_by(Issue.id).limit(batch)).scalars()
                 )
@@ -158,13 +210,26 @@ class Ledger:
             return dict(s.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(list(ids)))).tuples().all())
 
     def distinct(self, column: str, scope_department: str | None = None) -> list[str]:
-        """Values present in the ledger, for filter drop-downs (district, department)."""
-        col = getattr(Issue, column)
+        """Values present in the ledger, for filter drop-downs (district, department).
+
+        A loose index scan (one index lookup per distinct value, via a recursive CTE) instead of
+        reading all 100,000 rows on every list page; scoped by ix_issues_department_district.
+        """
+        name = getattr(Issue, column).key  # only a mapped column's name goes into the SQL
+        scope = "" if scope_department is None else " AND department = :scope"
+        sql = text(
+            "WITH RECURSIVE v(x, n) AS ("
+            f" SELECT (SELECT min({name}) FROM issues WHERE {name} IS NOT NULL{scope}), 1"
+            " UNION ALL"
+            f" SELECT (SELECT min({name}) FROM issues WHERE {name} > v.x{scope}), n + 1"
+            " FROM v WHERE v.x IS NOT NULL AND n < :limit"
+            ") SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        params: dict[str, Any] = {"limit": 200}
+        if scope_department is not None:
+            params["scope"] = scope_department
         with self.store._session() as s:
-            stmt = select(col).where(col.is_not(None)).distinct().order_by(col)
-            if scope_department is not None:
-                stmt = stmt.where(Issue.department == scope_department)
-            return [str(v) for v in s.execute(stmt.limit(200)).scalars() if v]
+            return [str(v) for v in s.execute(sql, params).scalars() if v]
 
     # -- export ---------------------------------------------------------------------------------
     def ledger_row(self, issue: Issue, *, now: datetime, merged_ticket: str | None) -> list[Any]:
@@ -304,10 +369,13 @@ class MonthlyFigures:
         return self.timeliness["按期办结"] / done if done else None
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+
+
 def _xlsx_safe(value: Any) -> Any:
     """Citizen text that starts with = + - @ would be a formula in Excel: keep it text."""
     if isinstance(value, str):
-        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
+        value = _CONTROL_CHARS.sub("", value)
         if value[:1] in ("=", "+", "-", "@"):
             return "'" + value
     return value

@@ -309,13 +309,14 @@ def issue_list(
     now = utcnow()
     f = build_filter(request, member)
     ledger = Ledger(store, settings.timezone)
-    issues, total = ledger.page(f, page=page, size=size, now=now)
+    issues, total, more = ledger.page(f, page=page, size=size, now=now)
     pages = max(1, math.ceil(total / size))
     return _page(
         request, "issues.html", member, settings,
         nav="list",
         rows=[row_of(i, tz, member, now) for i in issues],
-        page=page, pages=pages, total=total, size=size,
+        page=page, pages=pages, total=total, size=size, more=more,
+        total_label=f"{total:,}+" if more else str(total),
         f=f, form=request.query_params,
         paging_query=_query_without(request, "page"),
         export_query=_query_without(request, "page", "size", "sort"),

@@ -91,7 +91,9 @@ def build(source: Path, out_dir: Path) -> int:
 
     with tarfile.open(fileobj=io.BytesIO(bz2.decompress(source.read_bytes()))) as tf:
         member = tf.getmembers()[0]
-        data = json.load(tf.extractfile(member))
+        raw = tf.extractfile(member)
+        assert raw is not None, f"{member.name} is not a regular file"
+        data = json.load(raw)
 
     moved = {(r["name"], r["parent"]) for r in read_csv("town_moves.csv")}
     # (city code, village name) → how many villages of the source carry it (all, before filters)

@@ -275,16 +275,16 @@ def _village_places(
     mention = Mention(first.start, first.end, first.name, (counties[0],), True)
     if len(counties) > 1:
         paths = list(dict.fromkeys(gz.full_path(_village_unit(gz, h)) + h.name for h in hits))
-        place = Place(address=_address(text, first.start), mention=first.name, candidates=paths)
-        return [place, *found]
+        ambiguous = Place(address=_address(text, first.start), mention=first.name, candidates=paths)
+        return [ambiguous, *found]
     towns = {h.town for h in hits}
     code = _village_unit(gz, first) if len(towns) == 1 else first.county
-    place = _to_place(gz, text, [_Resolved(code, [], mention)], ctx)
-    if place is None or not (place.district or place.town):
+    resolved = _to_place(gz, text, [_Resolved(code, [], mention)], ctx)
+    if resolved is None or not (resolved.district or resolved.town):
         return found
-    place.address = _address(text, first.start)
-    place.mention = first.name
-    return [place, *(p for p in found if p.city != place.city or p.district)]
+    resolved.address = _address(text, first.start)
+    resolved.mention = first.name
+    return [resolved, *(p for p in found if p.city != resolved.city or p.district)]
 
 
 def _village_unit(gz: Gazetteer, hit: villages.VillageHit) -> str:
