@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -340,8 +339,8 @@ def interpret(
         upd.slots["categories"] = found_cats
     if ex.place and empty("location") and empty("area") and (ex.place.district or ex.place.town or ex.place.is_ambiguous):
         upd.slots.update(_place_slots(ex, ex.place.mention or text, ctx))
-        if ex.place.address:
-            upd.slots["location"] = _clip(text, 300) if not form_active else upd.slots["location"]
+        if ex.place.address and not form_active:
+            upd.slots["location"] = _clip(text, 300)
     if ex.time_text and empty("time_text") and requested_slot != "contact":
         upd.slots["time_text"] = ex.time_text
     if ex.polluter and empty("polluter"):
@@ -538,7 +537,3 @@ def status_variables(issue: IssueView, ctx: Context) -> dict[str, str]:
         "status_label": label,
         "status_note": note,
     }
-
-
-def local_now(ctx: Context) -> datetime:
-    return datetime.now(ZoneInfo(ctx.timezone))

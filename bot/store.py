@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -201,15 +201,6 @@ class CaseStore:
             issue.updated_at = now
             s.flush()
             return IssueView.model_validate(issue)
-
-
-def check_schema(store: CaseStore) -> None:
-    """Raises StoreUnavailable unless the ledger tables exist (migrations ran)."""
-    try:
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1 FROM issues LIMIT 1"))
-    except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"ledger schema missing: {exc}") from exc
 
 
 @lru_cache(maxsize=1)
