@@ -116,7 +116,7 @@ def _town_short(name: str, common: dict[str, tuple[int, str]]) -> str:
 def _renames(
     jionlp_dir: Path, divisions: list[tuple[str, str, str, str, str]]
 ) -> list[tuple[str, str, str]]:
-    """Old county/city names (长垣县 → 长垣市) mapped to the code of the unit that replaced them."""
+    """Old county/city names (射洪县 → 射洪市) mapped to the code of the unit that replaced them."""
     by_path: dict[tuple[str, ...], str] = {}
     names = {d[0]: d[2] for d in divisions}
     parents = {d[0]: d[4] for d in divisions}

@@ -47,7 +47,7 @@ _ORDINAL_RE = re.compile(r"^第?[一二三四五六七八九十百零〇两]+$|^
 
 def village_name(raw: str) -> str | None:
     """The name a complaint would use: 龙溪村民委员会 → 龙溪村, 青漪社区居民委员会 → 青漪社区,
-    齐安村委会 → 齐安村, 巴彦嘎查村民委员会 → 巴彦嘎查; None for anything else."""
+    齐家村委会 → 齐家村, 巴彦嘎查村民委员会 → 巴彦嘎查; None for anything else."""
     if re.search(r"[^\u4e00-\u9fff]", raw):
         return None  # (筹), 开发区（…）, digits: not a name anyone writes in a complaint
     m = _COMMITTEE_RE.search(raw)

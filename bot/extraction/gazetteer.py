@@ -1,7 +1,7 @@
 """China's administrative divisions (province → city → county → town) and name look-up.
 
 Data: bot/data/extraction/divisions.csv (province/city/county with official codes), towns.csv
-(乡/镇/街道 per county), renames.csv (old names such as 长垣县 → 长垣市) and zones.csv (functional
+(乡/镇/街道 per county), renames.csv (old names such as 射洪县 → 射洪市) and zones.csv (functional
 zones the official list lacks). See bot/data/extraction/README.md for sources and dates.
 Loaded once per process, on first use.
 """
@@ -22,8 +22,32 @@ PROVINCE, CITY, COUNTY, TOWN = "province", "city", "county", "town"
 _LEVEL_RANK = {PROVINCE: 0, CITY: 1, COUNTY: 2, TOWN: 3}
 
 #: Full names that are ordinary words too; they count only with context, like short names.
+#: Generic zone names (高新区, 经开区, 工业园区) are the full names of some town-level units and the
+#: short names of county-level zones: as weak names, the deployment city's zone of that kind is
+#: found (济南: 高新区 → 济南高新技术产业开发区) instead of a same-named town elsewhere hiding it.
 _WEAK_FULL_NAMES = frozenset(
-    {"城区", "郊区", "矿区", "新区", "东区", "西区", "南区", "北区", "市辖区", "开发区"}
+    {
+        "城区",
+        "郊区",
+        "矿区",
+        "新区",
+        "东区",
+        "西区",
+        "南区",
+        "北区",
+        "市辖区",
+        "开发区",
+        "高新区",
+        "经开区",
+        "经济开发区",
+        "经济技术开发区",
+        "高新技术开发区",
+        "高新技术产业开发区",
+        "工业园区",
+        "县经济开发区",
+        "旅游度假区",
+        "保税区",
+    }
 )
 #: Short names that are never taken on their own.
 _BAD_SHORTS = frozenset(
@@ -105,6 +129,14 @@ _BAD_SHORTS = frozenset(
         "七台",
     }
 )
+#: Town-level units named only by what kind of zone they are (化工园区, 物流园区, 县经济开发区):
+#: the words name zones all over the country, so they count only when the county is named too.
+_GENERIC_ZONE_RE = re.compile(
+    r"^(?:化工|化学工业|工业|产业|物流|科技|经济|经济技术|高新|高新技术|高新技术产业|农业|生态|旅游|"
+    r"循环经济|现代农业|临港|保税|出口加工|综合保税|商贸|新兴产业|生态工业|工业集中|现代服务业|"
+    r"农业科技|农业高新技术|国家级|省级|县|市)*(?:园区|开发区|工业园|工业区|集中区|示范区|新区|"
+    r"度假区|保税区|管理区|园|经济区|试验区)$"
+)
 _TOWN_SUFFIX_RE = re.compile(r"(街道办事处|街道|镇|乡|苏木|地区办事处|办事处|农场|林场)$")
 #: Town-level units named like an administrative area (松山湖 and 青秀山 are not: see below).
 _ADMIN_LIKE_RE = re.compile(
@@ -126,11 +158,11 @@ class Unit:
 
 @dataclass(frozen=True)
 class Entry:
-    """One way of writing a unit's name: full (涪城区), short (涪城) or an alias (长垣县)."""
+    """One way of writing a unit's name: full (涪城区), short (涪城) or an alias (射洪县)."""
 
     code: str
     strong: bool  # a full or alias name, safe to take without context
-    #: 「东兴办事处」: 办事处 also names 乡/镇 offices, farms and companies' branch offices, so
+    #: 「城厢办事处」: 办事处 also names 乡/镇 offices, farms and companies' branch offices, so
     #: this spelling of a 街道 counts only when the text names its county too.
     needs_county: bool = False
 
@@ -262,7 +294,7 @@ def _build() -> Gazetteer:
             gz._add_name(unit.short, unit.code, False)
         if unit.level == COUNTY:
             stem = re.sub(r"(自治县|自治旗|县|区|市|旗)$", "", unit.name)
-            # 北川羌族自治县 is written 北川县; 长垣市 was 长垣县 until 2019.
+            # 北川羌族自治县 is written 北川县; 射洪市 was 射洪县 until 2019.
             for alias in (unit.short + "县", stem + "县", stem + "市"):
                 if len(alias) >= 3 and alias not in current_names:
                     gz._add_name(alias, unit.code, True)
@@ -288,7 +320,10 @@ def _build() -> Gazetteer:
         if admin and admin.start() == 0:
             continue  # a unit called just 社区 or 城区: no name to look for
         # 东城, 永安, 下西: a name without 镇/乡/街道 is an ordinary word too; it needs context.
-        gz._add_name(name, code, bool(_ADMIN_LIKE_RE.search(name)))
+        # 开发区, 工业园区, 化工园区 as the name of a town: a generic label that many counties use
+        # (武进区's 高新区 is not what a 常州 resident means by 高新区): only with its county.
+        generic = name in _WEAK_FULL_NAMES or bool(_GENERIC_ZONE_RE.match(name))
+        gz._add_name(name, code, bool(admin) and not generic, needs_county=generic)
         short = row.get("short") or ""
         if short and short not in _BAD_SHORTS:
             gz._add_name(short, code, False)  # 麻涌 for 麻涌镇: needs the deployment city

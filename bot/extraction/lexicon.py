@@ -46,6 +46,13 @@ class Lexicon:
     #: (regex, fine type, weak, absorbs): an absorbing phrase replaces the words inside it
     #: (焚烧工业垃圾 is burning, 大气, not a 垃圾 complaint).
     patterns: tuple[tuple[re.Pattern[str], str, bool, bool], ...]
+    #: Smell words that describe polluted water when their sentence reports water pollution and
+    #: names no other source of smell (`smell_sources`, an air or waste phenomenon).
+    #: Context words naming a place affected (农田, 河道, 林地): they are the setting of whatever
+    #: else the complaint reports, so they count only when the whole text names no other type.
+    place_words: frozenset[str] = frozenset()
+    water_smells: frozenset[str] = frozenset()
+    smell_sources: tuple[str, ...] = ()
 
     def category(self, fine_type: str) -> str:
         return self.parents.get(fine_type, fine_type)
@@ -75,6 +82,11 @@ def lexicon() -> Lexicon:
                 (re.compile(p["re"]), str(p["type"]), bool(p.get("weak")), bool(p.get("absorbs")))
                 for p in raw.get("patterns") or ()
             ),
+            place_words=frozenset(str(w) for w in raw.get("place_words") or ()),
+            water_smells=frozenset(
+                str(w) for w in (raw.get("water_smell") or {}).get("smells", ())
+            ),
+            smell_sources=tuple(str(w) for w in (raw.get("water_smell") or {}).get("sources", ())),
         )
 
 
@@ -118,7 +130,7 @@ def find(text: str) -> list[Hit]:
             if absorbs:
                 hits = [h for h in hits if not (m.start() <= h.start and h.end <= m.end())]
             elif not weak:
-                # 「占用三百多亩永久耕地」: the phrase is the phenomenon; the context word inside it
+                # 「占用八十多亩基本农田」: the phrase is the phenomenon; the context word inside it
                 # (耕地, whose booster 占 may stand too far away) gives way to it.
                 hits = [
                     h
@@ -136,7 +148,7 @@ def find(text: str) -> list[Hit]:
                 negated = _negated(text, m.start(), lex)
                 hits.append(Hit(m.group(0), fine, m.start(), m.end(), negated, context=weak))
     hits.sort(key=lambda h: h.start)
-    return _drop_context(text, hits, lex)
+    return _water_smells(text, _drop_context(text, hits, lex), lex)
 
 
 def _boosted(text: str, h: Hit, lex: Lexicon) -> bool:
@@ -164,8 +176,11 @@ def _drop_context(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
     out: list[Hit] = []
     for h, is_weak in zip(hits, weak, strict=True):
         if is_weak and not h.negated:
-            lo = max(b for b in bounds if b <= h.start)
-            hi = min(b for b in bounds if b > h.start)
+            if h.word in lex.place_words:
+                lo, hi = 0, len(text) + 1  # 「旁边有片农田。厂里天天冒黑烟」 is smoke only
+            else:
+                lo = max(b for b in bounds if b <= h.start)
+                hi = min(b for b in bounds if b > h.start)
             cat = lex.category(h.fine_type)
             other = any(
                 lo <= o.start < hi
@@ -177,6 +192,43 @@ def _drop_context(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
             if other:
                 h = replace(h, dropped=True)
         out.append(h)
+    return out
+
+
+def _sentence(text: str, pos: int) -> tuple[int, int]:
+    lo = max(text.rfind(ch, 0, pos) for ch in _SENTENCE_END) + 1
+    ends = [j for j in (text.find(ch, pos) for ch in _SENTENCE_END) if j >= 0]
+    return lo, min(ends, default=len(text))
+
+
+def _water_smells(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
+    """「往河沟里倒污水，附近臭得不行」: the smell of polluted water is part of the water
+    complaint (as 黑臭水体 is), unless the sentence names another source of smell: smoke, waste
+    gas, garbage, a livestock farm, a sewer (「垃圾房污水横流，臭气熏天」 stays water and air)."""
+    smells = [
+        i
+        for i, h in enumerate(hits)
+        if h.counts and h.word in lex.water_smells and lex.category(h.fine_type) == "大气"
+    ]
+    if not smells:
+        return hits
+    out = list(hits)
+    for i in smells:
+        h = hits[i]
+        lo, hi = _sentence(text, h.start)
+        inside = [o for o in hits if lo <= o.start < hi and not o.negated]
+        if not any(o.counts and lex.category(o.fine_type) == "水" for o in inside):
+            continue
+        if any(
+            lex.category(o.fine_type) == "固废"
+            or (lex.category(o.fine_type) == "大气" and o.word not in lex.water_smells)
+            for o in inside
+        ):
+            continue
+        sentence = text[lo:hi]
+        if any(src in sentence for src in lex.smell_sources):
+            continue
+        out[i] = replace(h, fine_type="水")
     return out
 
 

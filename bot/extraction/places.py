@@ -29,8 +29,8 @@ _CLAUSE_PUNCT = "，。；;！!？?,\n"
 #: Score from a city in the text or the deployment city; short names need at least this.
 _CITY_SUPPORT = 6
 _NATURAL_FEATURES = frozenset("山河江湖海岭峰溪湾")
-#: Landmarks named after a place (观音阁水库, 青义水厂) may lie outside it, or serve a wide area.
-#: After a short name these make it the name of a village or community (东兴社区, 青义村),
+#: Landmarks named after a place (白鹤水库, 青义水厂) may lie outside it, or serve a wide area.
+#: After a short name these make it the name of a village or community (城厢社区, 青义村),
 #: and villages of one name lie in many towns of a city.
 _LOWER_UNITS = ("村", "社区", "居委", "组")
 _NAMED_LANDMARKS = (
@@ -56,7 +56,10 @@ class Mention:
     text: str
     codes: tuple[str, ...]
     strong: bool  # written in full (or a known alias)
-    needs_county: bool = False  # 东兴办事处: counts only with its county named
+    needs_county: bool = False  # 城厢办事处: counts only with its county named
+    #: Weak names: candidates that count only when the text names their county (a town called
+    #: just 高新区 or 开发区), beside others that do not (济南's county-level 高新区).
+    county_only: frozenset[str] = frozenset()
 
 
 def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
@@ -79,14 +82,23 @@ def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
             strong = [e for e in entries if e.strong]
             codes = tuple(e.code for e in strong) if strong else tuple(e.code for e in entries)
             after = text[i + length : i + length + 3]
-            if not strong and (
-                after[:1] in _NATURAL_FEATURES or after.startswith(_NAMED_LANDMARKS)
+            # A zone's name (经开区, 高新区) already says it is an area: 「高新区湿地公园」 lies
+            # inside the zone, unlike 白鹤水库, which may be named after a town elsewhere.
+            if (
+                not strong
+                and not piece.endswith("区")
+                and (after[:1] in _NATURAL_FEATURES or after.startswith(_NAMED_LANDMARKS))
             ):
-                continue  # 祁连山, 布吉河, 观音阁水库: a landmark that crosses or serves many towns
+                continue  # 三台山, 魏城河, 白鹤水库: a landmark that crosses or serves many towns
             if not strong and after.startswith(_LOWER_UNITS):
-                continue  # 东兴社区, 青义村: a village named like the town, not the town
+                continue  # 城厢社区, 青义村: a village named like the town, not the town
             needs_county = bool(strong) and all(e.needs_county for e in strong)
-            out.append(Mention(i, i + length, piece, codes, bool(strong), needs_county))
+            county_only = (
+                frozenset(e.code for e in entries if e.needs_county) if not strong else frozenset()
+            )
+            out.append(
+                Mention(i, i + length, piece, codes, bool(strong), needs_county, county_only)
+            )
             # A short name may hide a full one starting inside it (区青|青义镇): look again there.
             i += length if strong else 1
             break
@@ -178,7 +190,10 @@ def _resolve_mention(gz: Gazetteer, m: Mention, ctx: _Context) -> _Resolved:
         if ctx.city:
             cities.add(ctx.city)
         codes = [
-            c for c in codes if gz.city_code(c) in cities or any(gz.is_under(c, x) for x in cities)
+            c
+            for c in codes
+            if (gz.city_code(c) in cities or any(gz.is_under(c, x) for x in cities))
+            and (c not in m.county_only or gz.unit(c).parent in ctx.text_counties)
         ]
     # A name that is both a county and a town (新都 …): prefer the higher level.
     scored = sorted(((_score(gz, c, ctx), c) for c in codes), reverse=True)
@@ -187,7 +202,7 @@ def _resolve_mention(gz: Gazetteer, m: Mention, ctx: _Context) -> _Resolved:
     best = scored[0][0]
     top = [c for s, c in scored if s == best]
     if not m.strong and best < _CITY_SUPPORT:
-        return _Resolved(None, [], m)  # 延长 in 咸阳延长集团 is no 延长县 of another city
+        return _Resolved(None, [], m)  # 安宁 in 安宁建材公司 is no 安宁市 of another city
     if m.needs_county and best < _COUNTY_SUPPORT:
         return _Resolved(None, [], m)
     if len(top) == 1:
@@ -219,7 +234,7 @@ def find_places(
     if not mentions:
         return _village_places(gz, text, [], province, city)
     if any(not m.strong for m in mentions):
-        # A short name must be a word of its own: 人和 in 老人和小孩 is no 人和镇.
+        # A short name must be a word of its own: 人和 in 老人和孩子 is no 人和镇.
         bounds = _word_bounds(text, [(m.start, m.end) for m in mentions if not m.strong])
         mentions = [m for m in mentions if m.strong or (m.start in bounds and m.end in bounds)]
     ctx = _context(gz, mentions, province, city)

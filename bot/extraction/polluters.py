@@ -3,9 +3,9 @@
 A suffix from bot/data/extraction/polluters.yml marks the end of a name; the start is found by
 walking back over jieba words until a stop word, clause punctuation or an address word (…村, …路).
 Generic words alone (工厂, 养殖场) are not polluters. A name is cut after the last address or
-direction word it swallowed (袁岭组正昌矿业 → 正昌矿业, 东段咸阳延长集团 → 咸阳延长集团); names that
-touch are one name (延长集团 + 橡胶公司, 公司 + (子午轮胎厂)); a name said to be unrelated (和XX酒厂
-无关) is dropped; a described facility (小区二次加压水泵房) counts only when nothing is named.
+direction word it swallowed (李家沟2组鑫源矿业 → 鑫源矿业, 滨河路西段绵阳宏泰集团 → 绵阳宏泰集团); names
+that touch are one name (宏泰集团 + 塑胶公司, 公司 + (老塑料厂)); a name said to be unrelated (和XX
+公司无关) is dropped; a described facility (翠湖小区二次供水泵房) counts only when nothing is named.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from bot.extraction import segment
 from bot.extraction._data import load_yaml
 
 _ADDRESS_END = re.compile(r"(?:村|组|社区|街道|镇|乡|路|街|巷|号|栋|楼|旁|边|侧|米|处|门口)$")
-#: Address, distance and direction words a walk back may swallow inside one jieba word (组正昌,
-#: 路北乾坤): the name starts after the last of them.
+#: Address, distance and direction words a walk back may swallow inside one jieba word (组鑫源,
+#: 路北宏发): the name starts after the last of them.
 _NAME_CUT = re.compile(
     r"(?:村委会|居委会|村|组|社区|路[东南西北]?|街|巷|号|米|公里|[东南西北]{1,2}(?:侧|面|边|段|方向|方|首|头)|"
     r"段|旁边?|对面|附近|隔壁|楼下|楼上|里面|院内|境内|辖区内?)"
 )
-#: Quantities and indefinites before a name: 两家选矿厂, 10多家化工厂, 一建筑工地.
+#: Quantities and indefinites before a name: 三家石材厂, 20多家砖厂, 一养殖场.
 _QUANTITY = re.compile(
     r"^(?:[\d一二两三四五六七八九十几多数]+[多余]?[家个座处所台]|多家|几家|一(?=[^\d一二三四五六七八九十]))"
 )
@@ -104,7 +104,7 @@ def find(text: str) -> list[Candidate]:
 
 
 def _merge_touching(text: str, found: list[Candidate]) -> list[Candidate]:
-    """延长集团 + 橡胶公司 → one name; 橡胶公司 + (子午轮胎厂) → one name with its alias."""
+    """宏泰集团 + 塑胶公司 → one name; 塑胶公司 + (老塑料厂) → one name with its alias."""
     out: list[Candidate] = []
     for c in found:
         if out:
@@ -149,7 +149,7 @@ def _find_in_clause(clause: str, offset: int, cfg: Config) -> list[Candidate]:
         if not name or name in cfg.generic or _is_generic(name, cfg):
             continue
         if clause[end:].startswith(cfg.continues_as_place):
-            continue  # 凡店村, 石厂路, 辽东湾化工产业园区: part of a place name
+            continue  # 李店村, 石厂路, 兴业建材工业园: part of a place name
         descriptive = m in cfg.facility and _suffix_at_end(name, cfg) in cfg.facility
         out.append(Candidate(name, offset + start, offset + end, descriptive))
         taken_until = end
@@ -167,7 +167,7 @@ def _trim(name: str, suffix_len: int, cfg: Config) -> str:
         before = name
         name = _DETERMINERS.sub("", name)
         if _PLURAL.match(name):
-            return ""  # 两家选矿厂, 10多家化工厂: several, not the one complained about
+            return ""  # 三家石材厂, 20多家砖厂: several, not the one complained about
         name = _QUANTITY.sub("", name)
         name = name.lstrip(_FUNCTION_CHARS)
         if name == before:

@@ -8,7 +8,7 @@ that city.
 
 A name counts only as a word of its own: it starts where jieba puts a word boundary, and what
 stands right before it is not a lone character that could be the first part of a longer village
-name (张|齐安村 is no 齐安村): punctuation, a function word (在, 的, 于 …), a word of two or more
+name (张|龙溪村 is no 龙溪村): punctuation, a function word (在, 的, 于 …), a word of two or more
 characters, or the end of an admin or street name (…镇, …路).
 """
 
@@ -128,5 +128,5 @@ def _stands_alone(text: str, start: int, bounds: set[int]) -> bool:
         return False
     if before in _BEFORE_OK or before in _ADMIN_END:
         return True
-    # A word of two or more characters ends right here (位于|齐安村, 我们|齐安村).
+    # A word of two or more characters ends right here (位于|龙溪村, 我们|龙溪村).
     return start - 1 not in bounds

@@ -46,9 +46,9 @@ def test_company_name_keeps_its_place_prefix() -> None:
         # Several of a kind are no one polluter; the named one is.
         ("附近三家石材厂都有粉尘，其中兴旺石材厂最严重", "兴旺石材厂"),
         # A company said to be unrelated is dropped.
-        ("臭味是下水道的，和金鹰酒厂无关，是兴达化工有限公司排的", "兴达化工有限公司"),
+        ("这股味跟金鹰纸业公司无关，是兴达化工有限公司排的", "兴达化工有限公司"),
         # A company name that continues into a park name is the park.
-        ("科创化工产业园区里的佳美化工晚上排废气", "佳美化工"),
+        ("兴业建材工业园里的佳美化工晚上冒黄烟", "佳美化工"),
         # A described facility counts when nothing is named ...
         ("翠湖小区二次供水泵房嗡嗡响", "翠湖小区二次供水泵房"),
         # ... and loses to a named site.
@@ -63,8 +63,8 @@ def test_polluter_names_in_context(text: str, polluter: str) -> None:
     "text",
     [
         "村里有人违规建厂，天天冒烟",  # 建厂 is a verb phrase
-        "附近有好几家化工厂，味道很大",  # several, none named
-        "小区里有一建筑工地晚上施工",  # an indefinite generic site
+        "附近有好几家砖厂，烟很大",  # several, none named
+        "河边有一养殖场天天很臭",  # an indefinite generic site
     ],
 )
 def test_no_polluter(text: str) -> None:

@@ -95,10 +95,10 @@ def test_not_noise_but_smell() -> None:
     ("text", "categories"),
     [
         # a phrase that is the phenomenon beats the context word inside it, however far its verb
-        ("村东两家厂占用200多亩永久耕地，尾矿堆在河边", {"土壤", "固废"}),
+        ("镇北那家砖厂占用了80多亩基本农田，废渣堆在路边", {"土壤", "固废"}),
         ("搅拌站侵占了一百多亩基本农田，车辆来往扬尘大", {"土壤", "大气"}),
         # garbage being handled is an activity (here a noisy one); garbage left lying is waste
-        ("饭店每天凌晨处理垃圾，玻璃瓶哗啦响，吵得睡不着", {"噪声"}),
+        ("夜市收摊后清理垃圾，铁架子拖得哐哐响，吵得睡不着", {"噪声"}),
         ("夜里清运垃圾的车声音很吵，喇叭也响", {"噪声"}),
         ("小区垃圾长期没人清理，臭气熏天", {"固废", "大气"}),
         ("垃圾清运不及时，路边臭味很重", {"固废", "大气"}),
@@ -108,4 +108,70 @@ def test_not_noise_but_smell() -> None:
     ],
 )
 def test_phrases_and_activities(text: str, categories: set[str]) -> None:
+    assert set(extract(text).categories) == categories
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        # the smell of polluted water is part of the water complaint
+        ("有人往村后的小河里倒污水，附近臭得不行", {"水"}),
+        ("拧开龙头，流出来的水呈黄色，还有股怪味", {"水"}),
+        ("纸厂的废水直排进沟里，沟边臭烘烘的", {"水"}),
+        # ... unless the sentence names another source of smell
+        ("养牛场的粪水直排进沟里，臭气熏天", {"水", "大气"}),
+        ("垃圾站旁边污水横流，臭味扰民", {"水", "大气"}),
+        ("河边的厂冒黑烟，排污水，到处都是臭味", {"水", "大气"}),
+        ("化工厂往河里排污水，味道难闻", {"水", "大气"}),
+        # a smell in another sentence stays a smell
+        ("工厂往河里排污水。晚上厂区一股恶臭", {"水", "大气"}),
+    ],
+)
+def test_smell_of_polluted_water(text: str, categories: set[str]) -> None:
+    assert set(extract(text).categories) == categories
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        # places affected (农田, 河道) are the setting of whatever else the complaint reports
+        ("我们村边有一大片农田。最近新开的砖厂天天冒黑烟", {"大气"}),
+        ("小区旁边有一条河道。每天夜里工地都在打桩", {"噪声"}),
+        ("村口那片农田被人占了盖厂房", {"土壤"}),
+        ("厂边上就是农田", {"土壤"}),
+        # facilities and consequences keep the sentence rule
+        ("楼顶装了个基站。楼下的空调外机嗡嗡响", {"辐射", "噪声"}),
+        # treatment facilities named as what to inspect report nothing; overflowing they do
+        ("厂里天天冒黑烟。希望执法人员去看看他们的废水池", {"大气"}),
+        ("厂里的污水池满了往外溢", {"水"}),
+        # 土壤 is the medium: it counts when said to be polluted
+        ("有人把山上的土壤拉走卖，山体被挖得坑坑洼洼", {"生态"}),
+        ("工厂旁边的土壤重金属超标", {"土壤"}),
+    ],
+)
+def test_places_and_facilities_are_context(text: str, categories: set[str]) -> None:
+    assert set(extract(text).categories) == categories
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        # wells or rivers running dry: the water supply and the water system
+        ("修隧道以后，村里好几口水井都干枯了", {"水", "生态"}),
+        ("电站把水全引走了，下游河道断流好几个月", {"生态"}),
+        # tailings discharged into a river pollute the water; dumped they are waste
+        ("选矿厂把尾矿直接排入河里", {"水"}),
+        ("有人在路边倾倒尾矿", {"固废"}),
+        # gutter oil is its own complaint
+        ("有人在出租屋里熬制地沟油，废水乱排", {"其他", "水"}),
+        # vocabulary
+        ("晚上有人在水库里电鱼", {"生态"}),
+        ("有人半夜在河滩上挖沙", {"生态"}),
+        ("厂区后面挖了个渗坑", {"水"}),
+        ("屋里总能闻到一股烧焦味", {"大气"}),
+        ("夜市叫卖声嘈杂", {"噪声"}),
+        ("修路的弃渣倒在山沟边", {"固废"}),
+    ],
+)
+def test_more_phenomena(text: str, categories: set[str]) -> None:
     assert set(extract(text).categories) == categories
