@@ -89,18 +89,22 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
             await super().save(tracker)
         else:
             await self.stream_events(tracker)
-            with self.session_scope() as session:
-                for event in events[len(cached):]:
-                    data = event.as_dict()
-                    session.add(self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    ))
-                session.commit()
+            rows = []
+            for event in events[len(cached):]:
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                # one multi-row INSERT in one transaction; the ORM unit of work cost more
+                # than the write itself
+                with self.engine.begin() as conn:
+                    conn.execute(self.SQLEvent.__table__.insert(), rows)
         starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
         if starts and starts[-1] > 1:
             self._cache.pop(tracker.sender_id, None)  # a new session began: reread from the DB
