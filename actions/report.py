@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -24,6 +24,16 @@ from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
 from bot.replies import render
 
 logger = logging.getLogger(__name__)
+
+
+def then_listen() -> EventType:
+    """Ends the bot's turn: Rasa then runs action_listen without asking the policies again.
+
+    Only for actions after which the rules always listen (a question or a read-back to answer);
+    it saves a whole policy run per turn. A failed call returns no events, so the failure path
+    (rasa_ext.policies.ActionFailurePolicy) is unchanged.
+    """
+    return FollowupAction("action_listen")
 
 
 class ActionExtractReportSlots(Action):
@@ -61,9 +71,10 @@ class AskSlotAction(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         if self.slot == "area" and tracker.get_slot("place_candidates"):
-            return []  # the candidates were just listed by the extraction; don't ask twice
+            # the candidates were just listed by the extraction; don't ask twice
+            return [then_listen()]
         dispatcher.utter_message(**render(f"ask.{self.slot}"))
-        return []
+        return [then_listen()]
 
 
 class ActionAskDescription(AskSlotAction):
@@ -110,7 +121,7 @@ class ActionReportSummary(Action):
         slots = tracker.current_slot_values()
         dispatcher.utter_message(**render("summary", **summary_variables(slots)))
         report_uid = slots.get("report_uid") or f"{channel_of(tracker)}:{uuid.uuid4().hex}"
-        return [SlotSet("report_uid", report_uid), SlotSet("filed_ticket", None)]
+        return [SlotSet("report_uid", report_uid), SlotSet("filed_ticket", None), then_listen()]
 
 
 class ActionSubmitReport(StoreAction, Action):
@@ -126,7 +137,7 @@ class ActionSubmitReport(StoreAction, Action):
         slots = tracker.current_slot_values()
         if not slots.get("description") and not slots.get("report_messages"):
             dispatcher.utter_message(**render("nothing_to_submit"))
-            return [SlotSet("filed_ticket", None)]
+            return [SlotSet("filed_ticket", None), then_listen()]
         try:
             draft = build_draft(
                 slots, sender_id=tracker.sender_id, channel=channel_of(tracker), ctx=context()
@@ -138,8 +149,9 @@ class ActionSubmitReport(StoreAction, Action):
         except ValidationError:
             logger.exception("report draft rejected")
             dispatcher.utter_message(**render("incomplete"))
-            return [SlotSet("filed_ticket", None)]
+            return [SlotSet("filed_ticket", None), then_listen()]
         dispatcher.utter_message(**render("filed" if created else "already_filed", ticket=issue.ticket))
         return [SlotSet(name, None) for name in REPORT_SLOTS] + [
-            SlotSet("filed_ticket", issue.ticket)
+            SlotSet("filed_ticket", issue.ticket),
+            then_listen(),
         ]

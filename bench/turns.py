@@ -4,7 +4,8 @@ Starts its own stack (trained Rasa server, action server, app) on a fresh SQLite
 temporary folder, then:
 
 1. bare NLU: the same user texts sent to /model/parse, at the same concurrency;
-2. closed loop: N concurrent scripted report conversations over the REST channel;
+2. closed loop: N concurrent scripted report conversations over the REST channel, each worker
+   starting a new conversation when one ends, for the given seconds;
 3. open loop: turns offered at a fixed rate (default 20 turns/s), for the p95 target;
 
 and prints turns/s, per-turn latency p50/p95/p99, issues filed vs expected, the ratio to the bare
@@ -130,9 +131,12 @@ async def conversation(
     script: list[str],
     latencies: list[float],
     interval: float | None = None,
+    sent: list[float] | None = None,
 ) -> None:
     for text in script:
         t_send = time.perf_counter()
+        if sent is not None:
+            sent.append(t_send)
         r = await client.post(
             f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
         )
@@ -143,19 +147,28 @@ async def conversation(
 
 
 async def closed_loop(
-    client: httpx.AsyncClient, rasa_url: str, n: int, prefix: str
+    client: httpx.AsyncClient, rasa_url: str, n: int, prefix: str, seconds: float = 0.0
 ) -> tuple[float, list[float], int]:
+    """`n` workers, each running scripted conversations back to back (a new citizen each time)
+    until `seconds` have passed (at least one conversation each), so `n` turns are always in
+    flight. Returns turns/s, per-turn latencies and the number of conversations run."""
     latencies: list[float] = []
-    scripts = [SCRIPTS[i % len(SCRIPTS)] for i in range(n)]
+    started = [0]
     start = time.perf_counter()
-    await asyncio.gather(
-        *(
-            conversation(client, rasa_url, f"{prefix}-{i}", s, latencies)
-            for i, s in enumerate(scripts)
-        )
-    )
+    deadline = start + seconds
+
+    async def worker() -> None:
+        while True:
+            i = started[0]
+            started[0] += 1
+            await conversation(client, rasa_url, f"{prefix}-{i}", SCRIPTS[i % len(SCRIPTS)],
+                               latencies)
+            if time.perf_counter() >= deadline:
+                return
+
+    await asyncio.gather(*(worker() for _ in range(n)))
     elapsed = time.perf_counter() - start
-    return len(latencies) / elapsed, latencies, n
+    return len(latencies) / elapsed, latencies, started[0]
 
 
 async def open_loop(client: httpx.AsyncClient, rasa_url: str, rate: float, seconds: float,
@@ -175,11 +188,16 @@ async def open_loop(client: httpx.AsyncClient, rasa_url: str, rate: float, secon
             i = started[0]
             started[0] += 1
             script = SCRIPTS[i % len(SCRIPTS)]
-            await conversation(client, rasa_url, f"{prefix}-{i}", script, latencies, interval)
+            await conversation(
+                client, rasa_url, f"{prefix}-{i}", script, latencies, interval, sent
+            )
 
+    sent: list[float] = []
     await asyncio.gather(*(slot(k) for k in range(slots)))
-    elapsed = time.perf_counter() - start
-    return len(latencies) / elapsed, latencies, started[0], rate
+    # conversations under way at the deadline are finished (so every report can be counted),
+    # but the rate is taken over the offered window only
+    in_window = sum(1 for t in sent if t < deadline)
+    return in_window / seconds, latencies, started[0], rate
 
 
 def expected_filings(n_convs: int) -> int:
@@ -200,7 +218,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
             # warm-up: first requests load lazy parts (jieba dictionary, DB pool)
             await closed_loop(client, stack.rasa_url, 3, "warmup")
-            texts = [t for s in SCRIPTS for t in s] * 10
+            texts = [t for s in SCRIPTS for t in s] * 30
             seq_rate, seq_lat = await bare_parse(client, stack.rasa_url, texts, 1)
             print(f"bare NLU /model/parse, one at a time: {seq_rate:.1f}/s  "
                   f"p50 {pct(seq_lat, 50) * 1000:.1f} ms", flush=True)
@@ -215,12 +233,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
 
             before = store.count()
             tps, lat, n = await closed_loop(
-                client, stack.rasa_url, args.conversations, f"closed-{uuid.uuid4().hex[:6]}"
+                client, stack.rasa_url, args.conversations, f"closed-{uuid.uuid4().hex[:6]}",
+                args.seconds,
             )
             filed_closed = store.count() - before
             exp_closed = expected_filings(n)
             print(
-                f"closed loop, {n} concurrent conversations: {tps:.1f} turns/s  "
+                f"closed loop, {args.conversations} concurrent conversations ({n} in all, "
+                f"{len(lat)} turns): {tps:.1f} turns/s  "
                 f"p50 {pct(lat, 50) * 1000:.0f} ms  p95 {pct(lat, 95) * 1000:.0f} ms  p99 {pct(lat, 99) * 1000:.0f} ms  "
                 f"issues filed {filed_closed}/{exp_closed}",
                 flush=True,
@@ -280,7 +300,9 @@ def main() -> int:
     parser.add_argument(
         "--rate", type=float, default=20.0, help="turns per second offered (open loop)"
     )
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the open-loop phase")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="length of the closed- and open-loop phases"
+    )
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     print(json.dumps(result, ensure_ascii=False))

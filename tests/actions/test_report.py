@@ -38,6 +38,7 @@ async def test_submit_files_the_report_and_clears_the_form(store: CaseStore, dis
     issue = store.get(ticket)
     assert issue is not None
     assert issue.channel == "rest"
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
     assert issue.reporter_sender_id == "citizen-001"
     assert issue.reporter_phone == "13812345678" and not issue.anonymous
     assert issue.categories == ["大气"]
@@ -88,6 +89,7 @@ async def test_summary_reads_back_with_masked_phone(dispatcher: CollectingDispat
     assert "您反映的是涪城区青义镇商家村三组附近的大气问题，对吗？" in text
     assert "138****5678" in text and "13812345678" not in text
     assert _slots(events)["report_uid"] == "rest:fixture-0001"
+    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
 async def test_summary_gives_a_new_report_an_id(dispatcher: CollectingDispatcher) -> None:
@@ -143,11 +145,18 @@ async def test_correction_at_the_summary_replaces_the_place(dispatcher: Collecti
     assert "秀水镇" in slots["area"]
 
 
+LISTEN = {"event": "followup", "name": "action_listen", "timestamp": None}
+
+
 async def test_ask_actions_send_their_question(dispatcher: CollectingDispatcher) -> None:
-    await ActionAskContact().run(dispatcher, user_turn("x", "inform"), {})
+    events = await ActionAskContact().run(dispatcher, user_turn("x", "inform"), {})
     assert "手机号码" in _texts(dispatcher) and dispatcher.messages[0]["buttons"]
+    assert events == [LISTEN]  # the question ends the bot's turn without another policy run
 
 
 async def test_ask_area_stays_quiet_when_candidates_were_listed(dispatcher: CollectingDispatcher) -> None:
-    await ActionAskArea().run(dispatcher, user_turn("x", "inform", slots={"place_candidates": ["a", "b"]}), {})
+    events = await ActionAskArea().run(
+        dispatcher, user_turn("x", "inform", slots={"place_candidates": ["a", "b"]}), {}
+    )
     assert dispatcher.messages == []
+    assert events == [LISTEN]
