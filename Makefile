@@ -84,6 +84,11 @@ bench-console: $(APP_VENV)/.installed ## console list/search/export latency with
 bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
 	$(PY) bench/turns.py
 
+bench-extraction: $(APP_VENV)/.installed ## extraction against labelled complaints with cpca/jionlp baselines: make bench-extraction DATA=FILE.jsonl
+	@test -n "$(DATA)" || { echo "usage: make bench-extraction DATA=FILE.jsonl, one JSON object per line with id, text, province, city, district, pollution_types, polluter"; exit 2; }
+	$(APP_VENV)/bin/pip install -q -r requirements/bench.txt
+	$(PY) bench/extraction.py --data $(DATA)
+
 bench-wechat: venvs train ## 50 simulated WeChat citizens file reports through the webhook (bench/wechat_load.py)
 	$(PY) bench/wechat_load.py
 
@@ -93,4 +98,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-wechat wechat-menu
+.PHONY: help venvs train db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu

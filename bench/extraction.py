@@ -1,4 +1,5 @@
-"""Benchmark of bot.extraction on labelled complaints (the format of complaints-dev.jsonl).
+"""Benchmark of bot.extraction on labelled complaints: JSON lines with id, text, province, city,
+district, pollution_types (list), polluter (null where none).
 
     .venv-app/bin/python bench/extraction.py --data FILE.jsonl [--predictions OUT.jsonl]
 
@@ -6,7 +7,7 @@ Prints per-field figures for our extractor and for two baselines (a plain keywor
 types; cpca and jionlp for districts, skipped when not installed), then ONE JSON line with our
 figures. Scoring (issue 3): types at category level (油烟/扬尘 → 大气), micro-F1; district
 precision = right / lines where a district was named, recall = right / lines with a gold
-district; a district is right when it names the same unit (长垣县 and 长垣市 are one unit renamed,
+district; a district is right when it names the same unit (射洪县 and 射洪市 are one unit renamed,
 so the trailing 县/市/区/旗 is ignored); a polluter matches when one string contains the other or
 their character overlap (multiset, Dice) is at least 0.5.
 """
@@ -57,7 +58,7 @@ def district_key(name: str | None) -> str | None:
 def same_district(
     pred: str | None, gold: str | None, province: str | None, city: str | None
 ) -> bool:
-    """Same unit: equal names up to 县/市/区 (长垣县 = 长垣市), or both names of one unit in the
+    """Same unit: equal names up to 县/市/区 (射洪县 = 射洪市), or both names of one unit in the
     gazetteer within the line's city (临港区 = 威海临港经济技术开发区)."""
     if not pred or not gold:
         return False
