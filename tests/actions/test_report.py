@@ -19,6 +19,9 @@ from bot.exceptions import StoreUnavailable
 from bot.store import CaseStore
 from tests.actions.conftest import load_tracker, user_turn
 
+# what every action that ends the bot's turn returns last (actions/report.py, then_listen)
+LISTEN = {"event": "followup", "name": "action_listen", "timestamp": None}
+
 
 def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
@@ -38,7 +41,7 @@ async def test_submit_files_the_report_and_clears_the_form(store: CaseStore, dis
     issue = store.get(ticket)
     assert issue is not None
     assert issue.channel == "rest"
-    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
+    assert events[-1] == LISTEN
     assert issue.reporter_sender_id == "citizen-001"
     assert issue.reporter_phone == "13812345678" and not issue.anonymous
     assert issue.categories == ["大气"]
@@ -89,7 +92,7 @@ async def test_summary_reads_back_with_masked_phone(dispatcher: CollectingDispat
     assert "您反映的是涪城区青义镇商家村三组附近的大气问题，对吗？" in text
     assert "138****5678" in text and "13812345678" not in text
     assert _slots(events)["report_uid"] == "rest:fixture-0001"
-    assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
+    assert events[-1] == LISTEN
 
 
 async def test_summary_gives_a_new_report_an_id(dispatcher: CollectingDispatcher) -> None:
@@ -143,9 +146,6 @@ async def test_correction_at_the_summary_replaces_the_place(dispatcher: Collecti
                         slots={"area": "四川省绵阳市安州区花荄镇", "location": "安州区花荄镇"})
     slots = _slots(await ActionExtractReportSlots().run(dispatcher, tracker, {}))
     assert "秀水镇" in slots["area"]
-
-
-LISTEN = {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
 async def test_ask_actions_send_their_question(dispatcher: CollectingDispatcher) -> None:
