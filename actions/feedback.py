@@ -33,13 +33,18 @@ class ActionRecordFeedback(StoreAction, Action):
             mine = self.store.for_sender(tracker.sender_id, limit=20)
             named = normalise_ticket(text)
             waiting = [i for i in mine if i.status == "resolved" and not i.satisfaction]
-            target = next((i for i in mine if i.ticket == named), None) if named else (
-                waiting[0] if waiting else None)
+            target = (
+                next((i for i in mine if i.ticket == named), None)
+                if named
+                else (waiting[0] if waiting else None)
+            )
             if target is None:
                 dispatcher.utter_message(**render("feedback.none"))
                 return [SlotSet("feedback_ticket", None)]
             issue = CaseWork(self.store).feedback(
-                target.ticket, satisfied=satisfied, actor=f"citizen:{channel_of(tracker)}",
+                target.ticket,
+                satisfied=satisfied,
+                actor=f"citizen:{channel_of(tracker)}",
                 comment=None if satisfied else text,
             )
         except (InvalidTransition, IssueNotFound):

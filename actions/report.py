@@ -150,7 +150,9 @@ class ActionSubmitReport(StoreAction, Action):
             logger.exception("report draft rejected")
             dispatcher.utter_message(**render("incomplete"))
             return [SlotSet("filed_ticket", None), then_listen()]
-        dispatcher.utter_message(**render("filed" if created else "already_filed", ticket=issue.ticket))
+        dispatcher.utter_message(
+            **render("filed" if created else "already_filed", ticket=issue.ticket)
+        )
         return [SlotSet(name, None) for name in REPORT_SLOTS] + [
             SlotSet("filed_ticket", issue.ticket),
             then_listen(),

@@ -30,13 +30,28 @@ from bot.migrate import upgrade
 from bot.models import Issue, StatusEvent
 from bot.store import CaseStore
 
-DISTRICTS = ["涪城区", "游仙区", "安州区", "江油市", "三台县", "盐亭县", "梓潼县", "北川县", "平武县", "高新区"]
+DISTRICTS = [
+    "涪城区",
+    "游仙区",
+    "安州区",
+    "江油市",
+    "三台县",
+    "盐亭县",
+    "梓潼县",
+    "北川县",
+    "平武县",
+    "高新区",
+]
 TOWNS = ["青义镇", "石马镇", "城郊街道", "花荄镇", "太平镇", "普明街道", "秀水镇", "富乐街道"]
 PHENOMENA = [
-    ("大气", "砖厂每天晚上冒黑烟，味道刺鼻"), ("扬尘", "工地施工扬尘很大，没有洒水"),
-    ("油烟", "楼下饭店油烟直排，熏得不敢开窗"), ("水", "化工厂夜里偷排污水，河水发黑"),
-    ("噪声", "工地夜间施工打桩，吵得睡不着"), ("固废", "有人在河边倾倒建筑垃圾"),
-    ("生态", "河道里有人晚上偷偷采砂"), ("水", "养猪场粪水直排进沟里，臭得很"),
+    ("大气", "砖厂每天晚上冒黑烟，味道刺鼻"),
+    ("扬尘", "工地施工扬尘很大，没有洒水"),
+    ("油烟", "楼下饭店油烟直排，熏得不敢开窗"),
+    ("水", "化工厂夜里偷排污水，河水发黑"),
+    ("噪声", "工地夜间施工打桩，吵得睡不着"),
+    ("固废", "有人在河边倾倒建筑垃圾"),
+    ("生态", "河道里有人晚上偷偷采砂"),
+    ("水", "养猪场粪水直排进沟里，臭得很"),
 ]
 STATUSES = ["received", "accepted", "routed", "in_progress", "resolved", "closed", "transferred"]
 CHANNELS = ["wechat", "hotline", "rest", "staff", "open311"]
@@ -46,7 +61,9 @@ def progress(done: int, total: int, started: float) -> None:
     width = 40
     filled = int(width * done / total)
     rate = done / max(time.perf_counter() - started, 1e-9)
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:>7}/{total} ({rate:,.0f}/s)")
+    sys.stderr.write(
+        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:>7}/{total} ({rate:,.0f}/s)"
+    )
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -74,36 +91,73 @@ def generate(url: str, n: int, seed: int = 7) -> None:
                 phenomenon = f"{town}{words}（{i}）"
                 address = f"{town}{rng.randint(1, 30)}组{rng.randint(1, 200)}号"
                 ticket = f"HB-{created:%Y%m%d}-{i:06d}"
-                proposal = routing.propose([cat], text=f"{phenomenon} {polluter}", district=district)
+                proposal = routing.propose(
+                    [cat], text=f"{phenomenon} {polluter}", district=district
+                )
                 status = rng.choices(STATUSES, weights=[5, 5, 10, 15, 10, 50, 5])[0]
-                issues.append({
-                    "ticket": ticket, "client_ref": None, "channel": rng.choice(CHANNELS),
-                    "reporter_sender_id": f"s{i}", "reporter_name": None,
-                    "reporter_phone": f"139{i:08d}", "anonymous": False, "categories": [cat],
-                    "phenomenon": phenomenon, "province": "四川省", "city": "绵阳市",
-                    "district": district, "town": town, "address": address, "latitude": None,
-                    "longitude": None, "time_text": "每天晚上", "polluter": polluter,
-                    "has_evidence": False, "evidence_text": None, "original_text": phenomenon,
-                    "status": status, "created_at": created, "updated_at": created,
-                    "department": proposal.department, "route_rule": proposal.explanation[:200],
-                    "category_tags": f"|{cat}|",
-                    "search_text": " ".join((ticket, phenomenon, address, polluter, town)).lower(),
-                    "accept_due": deadlines.accept_due(created, pol),
-                    "handle_due": deadlines.handle_due(created, [cat], pol),
-                    "accepted_at": created if status != "received" else None,
-                    "resolved_at": created + timedelta(days=rng.randint(1, 30))
-                    if status in ("resolved", "closed") else None,
-                    "closed_at": None, "result_text": "已查处" if status in ("resolved", "closed") else None,
-                    "satisfaction": rng.choice(["满意", "满意", "满意", "不满意"]) if status == "closed" else None,
-                    "merged_into_id": None, "hotspot": rng.random() < 0.02,
-                    "duplicate_count": 1 if rng.random() < 0.05 else 0,
-                })
+                issues.append(
+                    {
+                        "ticket": ticket,
+                        "client_ref": None,
+                        "channel": rng.choice(CHANNELS),
+                        "reporter_sender_id": f"s{i}",
+                        "reporter_name": None,
+                        "reporter_phone": f"139{i:08d}",
+                        "anonymous": False,
+                        "categories": [cat],
+                        "phenomenon": phenomenon,
+                        "province": "四川省",
+                        "city": "绵阳市",
+                        "district": district,
+                        "town": town,
+                        "address": address,
+                        "latitude": None,
+                        "longitude": None,
+                        "time_text": "每天晚上",
+                        "polluter": polluter,
+                        "has_evidence": False,
+                        "evidence_text": None,
+                        "original_text": phenomenon,
+                        "status": status,
+                        "created_at": created,
+                        "updated_at": created,
+                        "department": proposal.department,
+                        "route_rule": proposal.explanation[:200],
+                        "category_tags": f"|{cat}|",
+                        "search_text": " ".join(
+                            (ticket, phenomenon, address, polluter, town)
+                        ).lower(),
+                        "accept_due": deadlines.accept_due(created, pol),
+                        "handle_due": deadlines.handle_due(created, [cat], pol),
+                        "accepted_at": created if status != "received" else None,
+                        "resolved_at": created + timedelta(days=rng.randint(1, 30))
+                        if status in ("resolved", "closed")
+                        else None,
+                        "closed_at": None,
+                        "result_text": "已查处" if status in ("resolved", "closed") else None,
+                        "satisfaction": rng.choice(["满意", "满意", "满意", "不满意"])
+                        if status == "closed"
+                        else None,
+                        "merged_into_id": None,
+                        "hotspot": rng.random() < 0.02,
+                        "duplicate_count": 1 if rng.random() < 0.05 else 0,
+                    }
+                )
             ids = conn.execute(insert(Issue).returning(Issue.id), issues).scalars().all()
-            conn.execute(insert(StatusEvent), [
-                {"issue_id": iid, "at": row["created_at"], "actor": "system", "from_status": None,
-                 "to_status": "received", "note": "bench"}
-                for iid, row in zip(ids, issues, strict=True)
-            ])
+            conn.execute(
+                insert(StatusEvent),
+                [
+                    {
+                        "issue_id": iid,
+                        "at": row["created_at"],
+                        "actor": "system",
+                        "from_status": None,
+                        "to_status": "received",
+                        "note": "bench",
+                    }
+                    for iid, row in zip(ids, issues, strict=True)
+                ],
+            )
             progress(min(n, start + batch), n, started)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -138,8 +192,10 @@ def measure(url: str, label: str, rounds: int) -> None:
     }
     with TestClient(create_app(store=store, settings=Settings())) as client:
         page = client.get("/console/login")
-        client.post("/console/login", data={"username": "bench", "password": PASSWORD,
-                                            "csrf_token": csrf_of(page.text)})
+        client.post(
+            "/console/login",
+            data={"username": "bench", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
         first = client.get("/console").text
         import re
 
@@ -158,9 +214,11 @@ def measure(url: str, label: str, rounds: int) -> None:
             times.sort()
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
             print(f"  {name:<30} {statistics.median(times):>8.1f} {p95:>8.1f}")
-        for name, path in (("export, all issues", "/console/export.xlsx"),
-                           ("export, 水 only", "/console/export.xlsx?category=水"),
-                           ("overdue list export", "/console/overdue.xlsx")):
+        for name, path in (
+            ("export, all issues", "/console/export.xlsx"),
+            ("export, 水 only", "/console/export.xlsx?category=水"),
+            ("overdue list export", "/console/overdue.xlsx"),
+        ):
             t0 = time.perf_counter()
             r = client.get(path)
             took = time.perf_counter() - t0
@@ -189,7 +247,9 @@ def main() -> int:
         url = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{schema}"
         try:
             upgrade(url)
-            print(f"PostgreSQL: generating {args.issues:,} issues in schema {schema}", file=sys.stderr)
+            print(
+                f"PostgreSQL: generating {args.issues:,} issues in schema {schema}", file=sys.stderr
+            )
             generate(url, args.issues)
             measure(url, "PostgreSQL", args.rounds)
         finally:

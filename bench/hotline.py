@@ -67,8 +67,10 @@ def bench_lengths(cases: list[dict[str, Any]], seconds: float) -> None:
             times.append(time.perf_counter() - start)
         times.sort()
         p95 = times[int(len(times) * 0.95) - 1]
-        print(f"{len(text):>6} {len(times) / sum(times):>9.1f} {statistics.median(times) * 1000:>8.2f}"
-              f" {p95 * 1000:>8.2f} {times[-1] * 1000:>8.2f}")
+        print(
+            f"{len(text):>6} {len(times) / sum(times):>9.1f} {statistics.median(times) * 1000:>8.2f}"
+            f" {p95 * 1000:>8.2f} {times[-1] * 1000:>8.2f}"
+        )
 
 
 def _checks(case: dict[str, Any], d: Draft) -> dict[str, bool]:
@@ -94,7 +96,8 @@ def _checks(case: dict[str, Any], d: Draft) -> dict[str, bool]:
         out["evidence"] = d.has_evidence is exp["has_evidence"]
     if "missing" in exp:
         out["missing"] = all(m in d.missing for m in exp["missing"]) and (
-            exp["missing"] != [] or d.missing == [])
+            exp["missing"] != [] or d.missing == []
+        )
     if "shape" in exp:
         out["speakers"] = d.transcript.shape == exp["shape"]
     return out
@@ -108,8 +111,10 @@ def bench_accuracy(cases: list[dict[str, Any]]) -> None:
             if not ok:
                 print(f"  miss: {case['call_id']} {name}")
     total = [ok for oks in per_field.values() for ok in oks]
-    print(f"field accuracy on {len(cases)} transcripts: {sum(total)}/{len(total)} "
-          f"= {sum(total) / len(total):.3f}")
+    print(
+        f"field accuracy on {len(cases)} transcripts: {sum(total)}/{len(total)} "
+        f"= {sum(total) / len(total):.3f}"
+    )
     for name, oks in sorted(per_field.items()):
         print(f"  {name:<11} {sum(oks)}/{len(oks)}")
 
@@ -124,21 +129,25 @@ def bench_webhook(cases: list[dict[str, Any]], url: str, token: str, rounds: int
         times: list[float] = []
         for _ in range(rounds):
             start = time.perf_counter()
-            reply = client.new_call(f"bench-{uuid.uuid4().hex[:10]}", text,
-                                    caller_number="13812345678")
+            reply = client.new_call(
+                f"bench-{uuid.uuid4().hex[:10]}", text, caller_number="13812345678"
+            )
             times.append(time.perf_counter() - start)
             if not reply.ok:
                 print(f"  error: {reply.body}")
                 break
         times.sort()
-        print(f"{len(text):>6} {len(times) / sum(times):>8.1f} {statistics.median(times) * 1000:>8.1f}"
-              f" {times[-1] * 1000:>8.1f}")
+        print(
+            f"{len(text):>6} {len(times) / sum(times):>8.1f} {statistics.median(times) * 1000:>8.1f}"
+            f" {times[-1] * 1000:>8.1f}"
+        )
     client.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=2.0, help="per length (default 2)")
     parser.add_argument("--rasa-url", help="also time the webhook of a running stack")
     parser.add_argument("--token", default="", help="GW_INTERNAL_TOKEN of that stack")

@@ -161,8 +161,9 @@ async def closed_loop(
         while True:
             i = started[0]
             started[0] += 1
-            await conversation(client, rasa_url, f"{prefix}-{i}", SCRIPTS[i % len(SCRIPTS)],
-                               latencies)
+            await conversation(
+                client, rasa_url, f"{prefix}-{i}", SCRIPTS[i % len(SCRIPTS)], latencies
+            )
             if time.perf_counter() >= deadline:
                 return
 
@@ -171,8 +172,9 @@ async def closed_loop(
     return len(latencies) / elapsed, latencies, started[0]
 
 
-async def open_loop(client: httpx.AsyncClient, rasa_url: str, rate: float, seconds: float,
-                    prefix: str) -> tuple[float, list[float], int, float]:
+async def open_loop(
+    client: httpx.AsyncClient, rasa_url: str, rate: float, seconds: float, prefix: str
+) -> tuple[float, list[float], int, float]:
     """Turns offered at `rate` per second: `slots` conversation slots, each sending one turn every
     slots/rate seconds (staggered), starting a new scripted conversation when one ends."""
     slots = max(1, round(rate))  # one turn per second per slot
@@ -188,9 +190,7 @@ async def open_loop(client: httpx.AsyncClient, rasa_url: str, rate: float, secon
             i = started[0]
             started[0] += 1
             script = SCRIPTS[i % len(SCRIPTS)]
-            await conversation(
-                client, rasa_url, f"{prefix}-{i}", script, latencies, interval, sent
-            )
+            await conversation(client, rasa_url, f"{prefix}-{i}", script, latencies, interval, sent)
 
     sent: list[float] = []
     await asyncio.gather(*(slot(k) for k in range(slots)))
@@ -220,8 +220,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
             await closed_loop(client, stack.rasa_url, 3, "warmup")
             texts = [t for s in SCRIPTS for t in s] * 30
             seq_rate, seq_lat = await bare_parse(client, stack.rasa_url, texts, 1)
-            print(f"bare NLU /model/parse, one at a time: {seq_rate:.1f}/s  "
-                  f"p50 {pct(seq_lat, 50) * 1000:.1f} ms", flush=True)
+            print(
+                f"bare NLU /model/parse, one at a time: {seq_rate:.1f}/s  "
+                f"p50 {pct(seq_lat, 50) * 1000:.1f} ms",
+                flush=True,
+            )
             parse_rate, parse_lat = await bare_parse(
                 client, stack.rasa_url, texts, args.conversations
             )
@@ -233,7 +236,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
 
             before = store.count()
             tps, lat, n = await closed_loop(
-                client, stack.rasa_url, args.conversations, f"closed-{uuid.uuid4().hex[:6]}",
+                client,
+                stack.rasa_url,
+                args.conversations,
+                f"closed-{uuid.uuid4().hex[:6]}",
                 args.seconds,
             )
             filed_closed = store.count() - before

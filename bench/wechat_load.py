@@ -48,8 +48,11 @@ PHOTO = b"\xff\xd8\xff\xe0" + b"bench photo " * 2000
 SCRIPT: list[tuple[str, dict[str, str], str]] = [
     ("text", {"content": "我要举报"}, "请描述"),
     ("text", {"content": "有个厂在冒黑烟，味道呛得很"}, "发生在哪里"),
-    ("location", {"lat": "31.51", "lng": "104.71", "label": "四川省绵阳市涪城区青义镇商家村"},
-     "什么时候发生"),
+    (
+        "location",
+        {"lat": "31.51", "lng": "104.71", "label": "四川省绵阳市涪城区青义镇商家村"},
+        "什么时候发生",
+    ),
     ("text", {"content": "每天晚上十点以后"}, "哪家单位"),
     ("text", {"content": "不清楚"}, "证据吗"),
     ("image", {}, "手机号码"),
@@ -107,31 +110,44 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--timeout", type=float, default=180.0,
-                        help="seconds a citizen waits for one reply before counting it lost")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="seconds a citizen waits for one reply before counting it lost",
+    )
     args = parser.parse_args(argv)
 
     var = Path(tempfile.mkdtemp(prefix="gw-wechat-bench-"))
     with FakeWeChatAPI(APP_ID, SECRET) as api:
         stack = Stack(
-            ports=Ports(_free_port(), _free_port(), _free_port()), var_dir=var,
-            extra_env={"WECHAT_APP_ID": APP_ID, "WECHAT_SECRET": SECRET, "WECHAT_TOKEN": TOKEN,
-                       "WECHAT_AES_KEY": AES_KEY, "WECHAT_API_BASE_URL": api.base_url,
-                       "GW_INTERNAL_TOKEN": INTERNAL_TOKEN},
+            ports=Ports(_free_port(), _free_port(), _free_port()),
+            var_dir=var,
+            extra_env={
+                "WECHAT_APP_ID": APP_ID,
+                "WECHAT_SECRET": SECRET,
+                "WECHAT_TOKEN": TOKEN,
+                "WECHAT_AES_KEY": AES_KEY,
+                "WECHAT_API_BASE_URL": api.base_url,
+                "GW_INTERNAL_TOKEN": INTERNAL_TOKEN,
+            },
         )
         stack.migrate()
         print(f"starting the stack in {var} …", flush=True)
         stack.start()
         try:
-            server = WeChatServer(f"{stack.rasa_url}/webhooks/wechat/webhook", TOKEN, APP_ID,
-                                  AES_KEY)
-            results = [Result(f"o-bench-{i:03d}-{uuid.uuid4().hex[:6]}")
-                       for i in range(args.users)]
-            threads = [threading.Thread(target=citizen, args=(server, api, args.timeout, r))
-                       for r in results]
+            server = WeChatServer(
+                f"{stack.rasa_url}/webhooks/wechat/webhook", TOKEN, APP_ID, AES_KEY
+            )
+            results = [Result(f"o-bench-{i:03d}-{uuid.uuid4().hex[:6]}") for i in range(args.users)]
+            threads = [
+                threading.Thread(target=citizen, args=(server, api, args.timeout, r))
+                for r in results
+            ]
             started = time.monotonic()
             for t in threads:
                 t.start()
@@ -143,14 +159,18 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop()
     print_figures(figures)
-    ok = (figures["lost"] == 0 and figures["duplicated"] == 0
-          and figures["issues_filed"] == figures["issues_expected"]
-          and figures["ack_max_s"] < 1.0)
+    ok = (
+        figures["lost"] == 0
+        and figures["duplicated"] == 0
+        and figures["issues_filed"] == figures["issues_expected"]
+        and figures["ack_max_s"] < 1.0
+    )
     return 0 if ok else 1
 
 
-def summarise(results: list[Result], api: FakeWeChatAPI, stack: Stack,
-              wall: float) -> dict[str, Any]:
+def summarise(
+    results: list[Result], api: FakeWeChatAPI, stack: Stack, wall: float
+) -> dict[str, Any]:
     users = [r.user for r in results]
     duplicated = 0
     for user in users:
@@ -162,10 +182,12 @@ def summarise(results: list[Result], api: FakeWeChatAPI, stack: Stack,
         marks = ",".join("?" * len(users))
         filed = conn.execute(
             f"SELECT COUNT(*) FROM issues WHERE channel = 'wechat' AND reporter_sender_id IN ({marks})",
-            users).fetchone()[0]
+            users,
+        ).fetchone()[0]
         photos = conn.execute(
             f"SELECT COUNT(*) FROM evidence WHERE issue_id IS NOT NULL AND sender_id IN ({marks})",
-            users).fetchone()[0]
+            users,
+        ).fetchone()[0]
     acks = [a for r in results for a in r.ack_s]
     replies = [s for r in results for s in r.reply_s]
     return {
@@ -187,15 +209,23 @@ def summarise(results: list[Result], api: FakeWeChatAPI, stack: Stack,
 
 
 def print_figures(f: dict[str, Any]) -> None:
-    print(f"\nWeChat load: {f['users']} citizens, {f['messages_posted']} webhook posts "
-          f"(photos posted twice), {f['wall_s']} s")
-    print(f"  immediate answer      max {f['ack_max_s']} s   p95 {f['ack_p95_s']} s   (WeChat: 5 s)")
-    print(f"  bot reply delivered   p50 {f['reply_p50_s']} s   p95 {f['reply_p95_s']} s   "
-          f"max {f['reply_max_s']} s")
+    print(
+        f"\nWeChat load: {f['users']} citizens, {f['messages_posted']} webhook posts "
+        f"(photos posted twice), {f['wall_s']} s"
+    )
+    print(
+        f"  immediate answer      max {f['ack_max_s']} s   p95 {f['ack_p95_s']} s   (WeChat: 5 s)"
+    )
+    print(
+        f"  bot reply delivered   p50 {f['reply_p50_s']} s   p95 {f['reply_p95_s']} s   "
+        f"max {f['reply_max_s']} s"
+    )
     print(f"  replies lost          {f['lost']}")
     print(f"  replies duplicated    {f['duplicated']}")
-    print(f"  issues filed          {f['issues_filed']} / {f['issues_expected']}   "
-          f"photos attached {f['photos_attached']}")
+    print(
+        f"  issues filed          {f['issues_filed']} / {f['issues_expected']}   "
+        f"photos attached {f['photos_attached']}"
+    )
     if f["errors"]:
         print(f"  errors                {f['errors']}")
     print(json.dumps(f, ensure_ascii=False))

@@ -123,8 +123,11 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     """Builds the app; `store`/`settings` are for tests, otherwise both come from the environment."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="绿哨 GreenWhistle", version=__version__,
-                  lifespan=_deliver_pending if store is None else None)
+    app = FastAPI(
+        title="绿哨 GreenWhistle",
+        version=__version__,
+        lifespan=_deliver_pending if store is None else None,
+    )
     app.state.settings = settings
     app.state.store = store  # None: bot.store.get_store() on first use
 

@@ -27,7 +27,11 @@ from bot.store import CaseStore
 logger = logging.getLogger(__name__)
 
 Role = Literal["office", "department", "leader"]
-ROLES: dict[str, str] = {"office": "污防办（受理）", "department": "责任单位", "leader": "领导（只读）"}
+ROLES: dict[str, str] = {
+    "office": "污防办（受理）",
+    "department": "责任单位",
+    "leader": "领导（只读）",
+}
 
 # scrypt parameters: ~16 MiB and a few tens of milliseconds per check on a small server.
 _N, _R, _P = 2**14, 8, 1
@@ -105,7 +109,12 @@ class Accounts:
         self.session_lifetime = timedelta(hours=session_hours)
 
     def create_user(
-        self, username: str, password: str, *, role: str, display_name: str | None = None,
+        self,
+        username: str,
+        password: str,
+        *,
+        role: str,
+        display_name: str | None = None,
         department: str | None = None,
     ) -> int:
         username = username.strip()
@@ -120,9 +129,13 @@ class Accounts:
         try:
             with self.store._session() as s:
                 user = StaffUser(
-                    username=username, display_name=(display_name or username).strip()[:64],
-                    role=role, department=department if role == "department" else None,
-                    password_hash=hash_password(password), active=True, created_at=utcnow(),
+                    username=username,
+                    display_name=(display_name or username).strip()[:64],
+                    role=role,
+                    department=department if role == "department" else None,
+                    password_hash=hash_password(password),
+                    active=True,
+                    created_at=utcnow(),
                 )
                 s.add(user)
                 s.flush()
@@ -134,7 +147,9 @@ class Accounts:
         if len(password) < MIN_PASSWORD:
             raise InvalidReport(f"密码至少 {MIN_PASSWORD} 位")
         with self.store._session() as s:
-            user = s.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+            user = s.execute(
+                select(StaffUser).where(StaffUser.username == username)
+            ).scalar_one_or_none()
             if user is None:
                 raise InvalidReport(f"没有用户 {username}")
             user.password_hash = hash_password(password)
@@ -153,10 +168,15 @@ class Accounts:
                 raise NotAuthorized("用户名或密码错误")
             token = secrets.token_urlsafe(32)
             s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
-            s.add(StaffSession(
-                token_hash=_token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
-                created_at=now, expires_at=now + self.session_lifetime,
-            ))
+            s.add(
+                StaffSession(
+                    token_hash=_token_hash(token),
+                    user_id=user.id,
+                    csrf_token=secrets.token_urlsafe(24),
+                    created_at=now,
+                    expires_at=now + self.session_lifetime,
+                )
+            )
             logger.info("console login user_id=%s role=%s", user.id, user.role)
             return token
 
@@ -181,7 +201,10 @@ class Accounts:
             if sess.expires_at < now or not user.active:
                 return None
             return StaffMember(
-                id=user.id, username=user.username, display_name=user.display_name,
+                id=user.id,
+                username=user.username,
+                display_name=user.display_name,
                 role=user.role,  # type: ignore[arg-type]
-                department=user.department, csrf_token=sess.csrf_token,
+                department=user.department,
+                csrf_token=sess.csrf_token,
             )

@@ -113,14 +113,23 @@ class CaseWork:
     def _children(self, s: Session, issue: Issue) -> list[Issue]:
         return list(
             s.execute(
-                select(Issue).options(selectinload(Issue.events))
-                .where(Issue.merged_into_id == issue.id).order_by(Issue.id)
+                select(Issue)
+                .options(selectinload(Issue.events))
+                .where(Issue.merged_into_id == issue.id)
+                .order_by(Issue.id)
             ).scalars()
         )
 
     def _record(
-        self, s: Session, pending: _Pending, issue: Issue, to_status: str, *, actor: str,
-        note: str | None, now: datetime,
+        self,
+        s: Session,
+        pending: _Pending,
+        issue: Issue,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None,
+        now: datetime,
     ) -> StatusEvent:
         event = lifecycle.apply(issue, to_status, actor=actor, now=now, note=note)
         s.flush()
@@ -129,15 +138,25 @@ class CaseWork:
             view = IssueView.model_validate(issue)
             s.add(
                 CallbackTask(
-                    issue_id=issue.id, event_id=event.id, created_at=now,
+                    issue_id=issue.id,
+                    event_id=event.id,
+                    created_at=now,
                     message=citizen_message(view, EventView.model_validate(event)),
                 )
             )
         return event
 
     def _transition(
-        self, s: Session, pending: _Pending, issue: Issue, to_status: str, *, actor: str,
-        note: str | None, now: datetime, **needs: Any,
+        self,
+        s: Session,
+        pending: _Pending,
+        issue: Issue,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None,
+        now: datetime,
+        **needs: Any,
     ) -> None:
         """A checked change of `issue`, copied to every issue merged into it."""
         if issue.merged_into_id is not None:
@@ -150,7 +169,12 @@ class CaseWork:
 
     # -- status -----------------------------------------------------------------------------
     def change_status(
-        self, ticket: str, to_status: str, *, actor: str, note: str | None = None,
+        self,
+        ticket: str,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None = None,
         now: datetime | None = None,
     ) -> IssueView:
         """A plain status change (in_progress, resolved, closed, reopened, accepted…)."""
@@ -167,8 +191,9 @@ class CaseWork:
             view = IssueView.model_validate(issue)
         return view
 
-    def accept(self, ticket: str, *, actor: str, note: str | None = None,
-               now: datetime | None = None) -> IssueView:
+    def accept(
+        self, ticket: str, *, actor: str, note: str | None = None, now: datetime | None = None
+    ) -> IssueView:
         """受理: the handling deadline now counts from this moment."""
         return self.change_status(ticket, "accepted", actor=actor, note=note, now=now)
 
@@ -177,8 +202,14 @@ class CaseWork:
         issue.handle_due = deadlines.handle_due(now, issue.categories, pol)
 
     def route(
-        self, ticket: str, *, department: str, district: str | None, actor: str,
-        note: str | None = None, now: datetime | None = None,
+        self,
+        ticket: str,
+        *,
+        department: str,
+        district: str | None,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
     ) -> IssueView:
         """分办 to a department and district; on an issue already being handled, a re-route."""
         if department not in departments():
@@ -190,15 +221,32 @@ class CaseWork:
             for name, value in (("department", department), ("district", district)):
                 old = getattr(issue, name)
                 if old != value:
-                    s.add(FieldEdit(issue_id=issue.id, at=now, actor=actor, field=name,
-                                    old_value=old, new_value=value))
+                    s.add(
+                        FieldEdit(
+                            issue_id=issue.id,
+                            at=now,
+                            actor=actor,
+                            field=name,
+                            old_value=old,
+                            new_value=value,
+                        )
+                    )
                     setattr(issue, name, value)
             if lifecycle.rules().can(issue.status, "routed"):
                 if issue.accepted_at is None:
                     self._restart_deadline(issue, now)
                 text = note or f"已分派给{district or ''}{department}办理。"
-                self._transition(s, pending, issue, "routed", actor=actor, note=text, now=now,
-                                 department=department, district=district)
+                self._transition(
+                    s,
+                    pending,
+                    issue,
+                    "routed",
+                    actor=actor,
+                    note=text,
+                    now=now,
+                    department=department,
+                    district=district,
+                )
             elif issue.status in ("routed", "in_progress"):
                 pass  # re-route: audited as field edits, the citizen is not bothered
             else:
@@ -207,18 +255,27 @@ class CaseWork:
             view = IssueView.model_validate(issue)
         return view
 
-    def resolve(self, ticket: str, *, result: str, actor: str,
-                now: datetime | None = None) -> IssueView:
+    def resolve(
+        self, ticket: str, *, result: str, actor: str, now: datetime | None = None
+    ) -> IssueView:
         """办结 with the result text the citizen reads; they are then asked if they are satisfied."""
         return self.change_status(ticket, "resolved", actor=actor, note=result, now=now)
 
-    def transfer(self, ticket: str, *, reason: str, actor: str,
-                 now: datetime | None = None) -> IssueView:
+    def transfer(
+        self, ticket: str, *, reason: str, actor: str, now: datetime | None = None
+    ) -> IssueView:
         """转办: not ours or not environmental; `reason` tells the citizen where it went and why."""
         return self.change_status(ticket, "transferred", actor=actor, note=reason, now=now)
 
-    def merge(self, ticket: str, into: str, *, actor: str, note: str | None = None,
-              now: datetime | None = None) -> IssueView:
+    def merge(
+        self,
+        ticket: str,
+        into: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
         """Merges `ticket` into `into`: its reporter (and those merged into it) follow `into`."""
         if ticket == into:
             raise InvalidTransition("不能合并到自身")
@@ -256,8 +313,9 @@ class CaseWork:
             view = IssueView.model_validate(issue)
         return view
 
-    def decide_duplicate(self, link_id: int, *, confirm: bool, actor: str,
-                         now: datetime | None = None) -> IssueView:
+    def decide_duplicate(
+        self, link_id: int, *, confirm: bool, actor: str, now: datetime | None = None
+    ) -> IssueView:
         """Confirm (merge the newer issue into the older) or reject a suggested duplicate."""
         now = now or utcnow()
         with self.store._session() as s:
@@ -274,8 +332,15 @@ class CaseWork:
                 return IssueView.model_validate(newer)
         return self.merge(newer_ticket, older_ticket, actor=actor, now=now)
 
-    def feedback(self, ticket: str, *, satisfied: bool, actor: str, comment: str | None = None,
-                 now: datetime | None = None) -> IssueView:
+    def feedback(
+        self,
+        ticket: str,
+        *,
+        satisfied: bool,
+        actor: str,
+        comment: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
         """满意 closes the issue; 不满意 reopens it (and the issue it was merged into)."""
         now = now or utcnow()
         with self._tx() as (s, pending):
@@ -286,8 +351,16 @@ class CaseWork:
                 raise InvalidTransition("只有已办结的举报才能评价")
             answer = "满意" if satisfied else "不满意"
             if issue.satisfaction != answer:
-                s.add(FieldEdit(issue_id=issue.id, at=now, actor=actor, field="satisfaction",
-                                old_value=issue.satisfaction, new_value=answer))
+                s.add(
+                    FieldEdit(
+                        issue_id=issue.id,
+                        at=now,
+                        actor=actor,
+                        field="satisfaction",
+                        old_value=issue.satisfaction,
+                        new_value=answer,
+                    )
+                )
             issue.satisfaction = answer
             if satisfied:
                 note = "感谢您的评价，本次举报已办结关闭。"
@@ -307,8 +380,9 @@ class CaseWork:
         return view
 
     # -- fields -----------------------------------------------------------------------------
-    def edit(self, ticket: str, changes: dict[str, str], *, actor: str,
-             now: datetime | None = None) -> IssueView:
+    def edit(
+        self, ticket: str, changes: dict[str, str], *, actor: str, now: datetime | None = None
+    ) -> IssueView:
         """Edits fields (strings from a form), each change audited; unchanged fields are skipped."""
         now = now or utcnow()
         with self.store._session() as s:
@@ -320,18 +394,29 @@ class CaseWork:
                 old = getattr(issue, name)
                 if value == old:
                     continue
-                s.add(FieldEdit(issue_id=issue.id, at=now, actor=actor, field=name,
-                                old_value=_show(old), new_value=_show(value)))
+                s.add(
+                    FieldEdit(
+                        issue_id=issue.id,
+                        at=now,
+                        actor=actor,
+                        field=name,
+                        old_value=_show(old),
+                        new_value=_show(value),
+                    )
+                )
                 setattr(issue, name, value)
-            if any(n in changes for n in ("categories", "phenomenon", "address", "polluter", "town")):
+            if any(
+                n in changes for n in ("categories", "phenomenon", "address", "polluter", "town")
+            ):
                 refresh_derived(issue)
             issue.updated_at = now
             s.flush()
             return IssueView.model_validate(issue)
 
     # -- call-back tasks (回访) -----------------------------------------------------------------
-    def complete_callback(self, task_id: int, *, actor: str, outcome: str | None,
-                          now: datetime | None = None) -> None:
+    def complete_callback(
+        self, task_id: int, *, actor: str, outcome: str | None, now: datetime | None = None
+    ) -> None:
         with self.store._session() as s:
             task = s.get(CallbackTask, task_id)
             if task is None:
@@ -354,7 +439,9 @@ def _parse_field(name: str, raw: str) -> Any:
     """A form string as the column's value; raises InvalidReport with a Chinese reason."""
     text = (raw or "").strip()
     if name == "categories":
-        cats = [c.strip() for c in text.replace("，", "、").replace(",", "、").split("、") if c.strip()]
+        cats = [
+            c.strip() for c in text.replace("，", "、").replace(",", "、").split("、") if c.strip()
+        ]
         unknown = [c for c in cats if c not in known_categories()]
         if not cats or unknown:
             raise InvalidReport(f"问题类型无效：{'、'.join(unknown) or '不能为空'}")

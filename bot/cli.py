@@ -9,7 +9,9 @@ from bot.config import get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.cli", description="GreenWhistle operator commands")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.cli", description="GreenWhistle operator commands"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="create or migrate the ledger database (DATABASE_URL)")
     status = sub.add_parser("set-status", help="change an issue's status (staff action, audited)")
@@ -19,12 +21,19 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--note", default=None, help="note shown to the citizen")
     user = sub.add_parser("create-user", help="create a console account (the first admin, staff)")
     user.add_argument("username")
-    user.add_argument("--role", choices=["office", "department", "leader"], default="office",
-                      help="office: 污防办, everything; department: 责任单位; leader: read-only")
+    user.add_argument(
+        "--role",
+        choices=["office", "department", "leader"],
+        default="office",
+        help="office: 污防办, everything; department: 责任单位; leader: read-only",
+    )
     user.add_argument("--name", default=None, help="display name, e.g. 李科长")
     user.add_argument("--department", default=None, help="责任单位 (role department only)")
-    user.add_argument("--password-stdin", action="store_true",
-                      help="read the password from standard input instead of prompting")
+    user.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "init-db":
@@ -71,7 +80,10 @@ def _create_user(args: argparse.Namespace) -> int:
             return 1
     try:
         Accounts(get_store()).create_user(
-            args.username, password, role=args.role, display_name=args.name,
+            args.username,
+            password,
+            role=args.role,
+            display_name=args.name,
             department=args.department,
         )
     except GreenWhistleError as exc:

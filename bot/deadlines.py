@@ -54,7 +54,8 @@ class Calendar:
         if end < start:
             return -self.working_days_between(end, start)
         return sum(
-            1 for n in range(1, (end - start).days + 1)
+            1
+            for n in range(1, (end - start).days + 1)
             if self.is_working_day(start + timedelta(days=n))
         )
 
@@ -74,7 +75,8 @@ def _days(entries: Iterable[Any]) -> set[date]:
 def calendar() -> Calendar:
     raw = yaml.safe_load((DATA_DIR / "holidays.yml").read_text(encoding="utf-8"))
     return Calendar(
-        holidays=frozenset(_days(raw.get("holidays"))), workdays=frozenset(_days(raw.get("workdays")))
+        holidays=frozenset(_days(raw.get("holidays"))),
+        workdays=frozenset(_days(raw.get("workdays"))),
     )
 
 
@@ -94,7 +96,9 @@ class Policy:
 
 @lru_cache(maxsize=1)
 def _defaults() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((DATA_DIR / "deadlines.yml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(
+        (DATA_DIR / "deadlines.yml").read_text(encoding="utf-8")
+    )
     return loaded
 
 
@@ -105,10 +109,14 @@ def policy(settings: Settings | None = None) -> Policy:
     handle = {str(k): int(v) for k, v in (raw.get("handle_days") or {}).items()}
     handle.update(settings.handle_days)
     return Policy(
-        accept_days=settings.accept_days if settings.accept_days is not None else int(raw["accept_days"]),
+        accept_days=settings.accept_days
+        if settings.accept_days is not None
+        else int(raw["accept_days"]),
         handle_days=handle,
         soon_due_days=(
-            settings.soon_due_days if settings.soon_due_days is not None else int(raw["soon_due_days"])
+            settings.soon_due_days
+            if settings.soon_due_days is not None
+            else int(raw["soon_due_days"])
         ),
         timezone=settings.timezone,
     )
@@ -118,7 +126,9 @@ def _end_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
 
 
-def due_after(start: datetime, working_days: int, pol: Policy, cal: Calendar | None = None) -> datetime:
+def due_after(
+    start: datetime, working_days: int, pol: Policy, cal: Calendar | None = None
+) -> datetime:
     """End of the `working_days`-th working day after `start` (local time, returned aware)."""
     tz = ZoneInfo(pol.timezone)
     cal = cal or calendar()

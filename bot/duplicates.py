@@ -26,9 +26,7 @@ logger = logging.getLogger(__name__)
 #: How many recent candidate issues are compared in Python (the SQL filter narrows first).
 MAX_CANDIDATES = 500
 
-_COMPANY_SUFFIX = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|集团|公司|分公司|总厂|厂区)$"
-)
+_COMPANY_SUFFIX = re.compile(r"(有限责任公司|股份有限公司|有限公司|集团|公司|分公司|总厂|厂区)$")
 _NOISE = re.compile(r"[\s,，.。;；:：、()（）\[\]【】\"'“”‘’#＃\-—_/]+")
 _NEAR = re.compile(r"(附近|旁边|对面|周边|一带|门口|后面|边上|这边|那边|里面)+$")
 _LEADING_ADMIN = re.compile(r"^(.{2,8}?省)?(.{2,8}?市)?")
@@ -118,22 +116,26 @@ def detect(
         return []
     since = now - timedelta(days=window_days)
     mine = key_of(issue)
-    candidates = session.execute(
-        select(Issue)
-        .where(
-            Issue.id != issue.id,
-            Issue.created_at >= since,
-            Issue.merged_into_id.is_(None),
-            or_(*(Issue.category_tags.like(f"%|{c}|%") for c in issue.categories)),
-            *(
-                [or_(Issue.district == issue.district, Issue.district.is_(None))]
-                if issue.district
-                else []
-            ),
+    candidates = (
+        session.execute(
+            select(Issue)
+            .where(
+                Issue.id != issue.id,
+                Issue.created_at >= since,
+                Issue.merged_into_id.is_(None),
+                or_(*(Issue.category_tags.like(f"%|{c}|%") for c in issue.categories)),
+                *(
+                    [or_(Issue.district == issue.district, Issue.district.is_(None))]
+                    if issue.district
+                    else []
+                ),
+            )
+            .order_by(Issue.created_at.desc())
+            .limit(MAX_CANDIDATES)
         )
-        .order_by(Issue.created_at.desc())
-        .limit(MAX_CANDIDATES)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     open_codes = set(_open_codes())
     links: list[DuplicateLink] = []
     same_place: list[Issue] = []

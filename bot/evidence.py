@@ -52,8 +52,18 @@ class EvidenceView:
 
     @classmethod
     def of(cls, row: Evidence) -> EvidenceView:
-        return cls(row.id, row.issue_id, row.channel, row.kind, row.msg_id, row.sha256, row.size,
-                   row.content_type, row.received_at, row.note)
+        return cls(
+            row.id,
+            row.issue_id,
+            row.channel,
+            row.kind,
+            row.msg_id,
+            row.sha256,
+            row.size,
+            row.content_type,
+            row.received_at,
+            row.note,
+        )
 
 
 def blob_path(folder: Path, sha256: str) -> Path:
@@ -89,8 +99,11 @@ def attach_pending(session: Session, issue: Issue) -> int:
         return 0
     result = session.execute(
         update(Evidence)
-        .where(Evidence.channel == issue.channel, Evidence.sender_id == issue.reporter_sender_id,
-               Evidence.issue_id.is_(None))
+        .where(
+            Evidence.channel == issue.channel,
+            Evidence.sender_id == issue.reporter_sender_id,
+            Evidence.issue_id.is_(None),
+        )
         .values(issue_id=issue.id)
         .execution_options(synchronize_session=False)
     )
@@ -131,9 +144,17 @@ class EvidenceStore:
             return existing, False
         sha = save_blob(self.folder, data)
         row = Evidence(
-            channel=channel, sender_id=sender_id, kind=kind, msg_id=msg_id, media_id=media_id,
-            sha256=sha, size=len(data), content_type=content_type[:100],
-            received_at=received_at or utcnow(), stored_at=utcnow(), note=note,
+            channel=channel,
+            sender_id=sender_id,
+            kind=kind,
+            msg_id=msg_id,
+            media_id=media_id,
+            sha256=sha,
+            size=len(data),
+            content_type=content_type[:100],
+            received_at=received_at or utcnow(),
+            stored_at=utcnow(),
+            note=note,
         )
         try:
             with self._session() as s:
@@ -158,8 +179,10 @@ class EvidenceStore:
     def for_ticket(self, ticket: str) -> list[EvidenceView]:
         with self._session() as s:
             rows = s.execute(
-                select(Evidence).join(Issue, Issue.id == Evidence.issue_id)
-                .where(Issue.ticket == ticket).order_by(Evidence.id)
+                select(Evidence)
+                .join(Issue, Issue.id == Evidence.issue_id)
+                .where(Issue.ticket == ticket)
+                .order_by(Evidence.id)
             ).scalars()
             return [EvidenceView.of(r) for r in rows]
 
@@ -167,7 +190,12 @@ class EvidenceStore:
         """Evidence of a conversation that no filed issue holds yet."""
         with self._session() as s:
             rows = s.execute(
-                select(Evidence).where(Evidence.channel == channel, Evidence.sender_id == sender_id,
-                                       Evidence.issue_id.is_(None)).order_by(Evidence.id)
+                select(Evidence)
+                .where(
+                    Evidence.channel == channel,
+                    Evidence.sender_id == sender_id,
+                    Evidence.issue_id.is_(None),
+                )
+                .order_by(Evidence.id)
             ).scalars()
             return [EvidenceView.of(r) for r in rows]

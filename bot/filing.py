@@ -29,7 +29,9 @@ def refresh_derived(issue: Issue) -> None:
     ).lower()
 
 
-def enrich(session: Session, issue: Issue, *, now: datetime, settings: Settings | None = None) -> None:
+def enrich(
+    session: Session, issue: Issue, *, now: datetime, settings: Settings | None = None
+) -> None:
     """Routing proposal, deadlines, search columns and duplicates for a just-flushed issue."""
     settings = settings or get_settings()
     refresh_derived(issue)

@@ -48,16 +48,24 @@ class HotlineReply:
 
 
 class HotlineClient:
-    def __init__(self, rasa_url: str, token: str | None, *, timeout: float = TIMEOUT_S,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        rasa_url: str,
+        token: str | None,
+        *,
+        timeout: float = TIMEOUT_S,
+        client: httpx.Client | None = None,
+    ) -> None:
         self.url = rasa_url.rstrip("/") + WEBHOOK_PATH
         self.token = token or ""
         self._client = client or httpx.Client(timeout=timeout)
 
     @classmethod
     def from_env(cls, rasa_url: str | None = None, token: str | None = None) -> HotlineClient:
-        return cls(rasa_url or os.environ.get("GW_RASA_URL", "http://127.0.0.1:5005"),
-                   token if token is not None else os.environ.get("GW_INTERNAL_TOKEN", ""))
+        return cls(
+            rasa_url or os.environ.get("GW_RASA_URL", "http://127.0.0.1:5005"),
+            token if token is not None else os.environ.get("GW_INTERNAL_TOKEN", ""),
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -70,19 +78,40 @@ class HotlineClient:
         try:
             body = r.json()
         except ValueError:
-            body = {"error": {"code": "bad_response", "message": "热线通道返回了无效的响应",
-                              "message_en": f"invalid response ({r.status_code})"}}
+            body = {
+                "error": {
+                    "code": "bad_response",
+                    "message": "热线通道返回了无效的响应",
+                    "message_en": f"invalid response ({r.status_code})",
+                }
+            }
         if not isinstance(body, dict):
-            body = {"error": {"code": "bad_response", "message": "热线通道返回了无效的响应",
-                              "message_en": "response is not a JSON object"}}
+            body = {
+                "error": {
+                    "code": "bad_response",
+                    "message": "热线通道返回了无效的响应",
+                    "message_en": "response is not a JSON object",
+                }
+            }
         return HotlineReply(r.status_code, body)
 
-    def new_call(self, call_id: str, transcript: str, *, caller_number: str | None = None,
-                 agent_id: str | None = None, started_at: str | None = None,
-                 force_report: bool = False) -> HotlineReply:
-        payload: dict[str, Any] = {"call_id": call_id, "transcript": transcript,
-                                   "caller_number": caller_number, "agent_id": agent_id,
-                                   "started_at": started_at}
+    def new_call(
+        self,
+        call_id: str,
+        transcript: str,
+        *,
+        caller_number: str | None = None,
+        agent_id: str | None = None,
+        started_at: str | None = None,
+        force_report: bool = False,
+    ) -> HotlineReply:
+        payload: dict[str, Any] = {
+            "call_id": call_id,
+            "transcript": transcript,
+            "caller_number": caller_number,
+            "agent_id": agent_id,
+            "started_at": started_at,
+        }
         if force_report:
             payload["force_report"] = True
         return self.post(payload)

@@ -61,10 +61,14 @@ class Outcome:
 
     def row(self) -> dict[str, Any]:
         return {
-            "call_id": self.call_id, "source": self.source, "result": self.result,
-            "ticket": self.ticket or "", "reason": self.reason,
+            "call_id": self.call_id,
+            "source": self.source,
+            "result": self.result,
+            "ticket": self.ticket or "",
+            "reason": self.reason,
             "missing": "；".join(f"{m['label']}：{m['question']}" for m in self.missing),
-            "warnings": "；".join(self.warnings), "assumed": "、".join(self.assumed),
+            "warnings": "；".join(self.warnings),
+            "assumed": "、".join(self.assumed),
         }
 
 
@@ -84,8 +88,11 @@ def _record(obj: Any, source: str) -> Record:
     if not isinstance(obj, dict):
         return Record(source, None, problem="不是JSON对象 (not a JSON object)")
     call_id = obj.get("call_id")
-    payload = {k: obj.get(k) for k in ("call_id", "transcript", "caller_number", "agent_id",
-                                        "started_at") if obj.get(k) is not None}
+    payload = {
+        k: obj.get(k)
+        for k in ("call_id", "transcript", "caller_number", "agent_id", "started_at")
+        if obj.get(k) is not None
+    }
     return Record(source, str(call_id) if call_id is not None else None, payload)
 
 
@@ -147,14 +154,21 @@ def _txt_file(path: Path) -> Iterator[Record]:
 # -- filing ---------------------------------------------------------------------------------------
 def _reason(reply: HotlineReply) -> str:
     err = reply.error or {}
-    return err.get("reason") or f"{err.get('message', '')} ({err.get('message_en', reply.status_code)})"
+    return (
+        err.get("reason")
+        or f"{err.get('message', '')} ({err.get('message_en', reply.status_code)})"
+    )
 
 
 def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -> Outcome:
     """Drafts, answers and confirms one call; never raises except when the channel is away."""
     if record.problem or not record.call_id:
-        return Outcome(record.call_id, record.source, "rejected",
-                       reason=record.problem or "缺少 call_id (call_id missing)")
+        return Outcome(
+            record.call_id,
+            record.source,
+            "rejected",
+            reason=record.problem or "缺少 call_id (call_id missing)",
+        )
     reply = client.post(record.payload)
     if not reply.ok:
         return Outcome(record.call_id, record.source, "rejected", reason=_reason(reply))
@@ -164,12 +178,23 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
     for _ in range(MAX_TURNS):
         status = body.get("status")
         if status == "filed":
-            return Outcome(record.call_id, record.source, "filed", ticket=body.get("ticket"),
-                           warnings=warnings, assumed=assumed)
+            return Outcome(
+                record.call_id,
+                record.source,
+                "filed",
+                ticket=body.get("ticket"),
+                warnings=warnings,
+                assumed=assumed,
+            )
         if status == "transfer":
             reason = (body.get("transfer") or {}).get("reason") or "非生态环境问题"
-            return Outcome(record.call_id, record.source, "attention",
-                           reason=f"建议转办：{reason}", warnings=warnings)
+            return Outcome(
+                record.call_id,
+                record.source,
+                "attention",
+                reason=f"建议转办：{reason}",
+                warnings=warnings,
+            )
         missing = body.get("missing") or []
         if status == "confirm" and not missing:
             reply = client.follow_up(record.call_id, "确认")
@@ -178,15 +203,34 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
             assumed.append(missing[0]["label"])
             reply = client.follow_up(record.call_id, OPTIONAL_ANSWERS[name])
         else:
-            return Outcome(record.call_id, record.source, "attention",
-                           reason="缺少必要信息，需坐席回访补充" if missing else f"状态：{status}",
-                           missing=missing, warnings=warnings, assumed=assumed)
+            return Outcome(
+                record.call_id,
+                record.source,
+                "attention",
+                reason="缺少必要信息，需坐席回访补充" if missing else f"状态：{status}",
+                missing=missing,
+                warnings=warnings,
+                assumed=assumed,
+            )
         if not reply.ok:
-            return Outcome(record.call_id, record.source, "attention", reason=_reason(reply),
-                           warnings=warnings, assumed=assumed)
+            return Outcome(
+                record.call_id,
+                record.source,
+                "attention",
+                reason=_reason(reply),
+                warnings=warnings,
+                assumed=assumed,
+            )
         body = reply.body
-    return Outcome(record.call_id, record.source, "attention", reason="对话未能完成 (no progress)",
-                   missing=body.get("missing") or [], warnings=warnings, assumed=assumed)
+    return Outcome(
+        record.call_id,
+        record.source,
+        "attention",
+        reason="对话未能完成 (no progress)",
+        missing=body.get("missing") or [],
+        warnings=warnings,
+        assumed=assumed,
+    )
 
 
 def write_report(path: Path, outcomes: list[Outcome]) -> None:
@@ -204,15 +248,27 @@ def write_report(path: Path, outcomes: list[Outcome]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.hotline_import", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.hotline_import",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("path", type=Path, help="a JSONL export, or a folder of .txt/.json/.jsonl")
-    parser.add_argument("--report", type=Path, default=None,
-                        help="report of the calls needing attention (.csv or .jsonl); "
-                             "default hotline-import-<time>.jsonl here")
-    parser.add_argument("--strict", action="store_true",
-                        help="do not answer 不清楚/没有 for unmentioned time, polluter, evidence")
-    parser.add_argument("--rasa-url", default=None, help="default $GW_RASA_URL or http://127.0.0.1:5005")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="report of the calls needing attention (.csv or .jsonl); "
+        "default hotline-import-<time>.jsonl here",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="do not answer 不清楚/没有 for unmentioned time, polluter, evidence",
+    )
+    parser.add_argument(
+        "--rasa-url", default=None, help="default $GW_RASA_URL or http://127.0.0.1:5005"
+    )
     parser.add_argument("--token", default=None, help="default $GW_INTERNAL_TOKEN")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -224,8 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     client = HotlineClient.from_env(args.rasa_url, args.token)
     outcomes: list[Outcome] = []
     try:
-        for record in tqdm(records, desc="导入热线来电", unit="通", disable=args.quiet,
-                           file=sys.stderr):
+        for record in tqdm(
+            records, desc="导入热线来电", unit="通", disable=args.quiet, file=sys.stderr
+        ):
             outcomes.append(import_one(client, record, strict=args.strict))
     except HotlineUnavailable as exc:
         print(f"无法连接热线通道（Rasa 服务器）：{exc}。请先 make run。", file=sys.stderr)
@@ -233,23 +290,32 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
     if any(o.result == "rejected" and "X-GW-Token" in o.reason for o in outcomes):
-        print("热线通道拒绝了请求：请设置与 Rasa 服务器相同的 GW_INTERNAL_TOKEN（或 --token）。",
-              file=sys.stderr)
+        print(
+            "热线通道拒绝了请求：请设置与 Rasa 服务器相同的 GW_INTERNAL_TOKEN（或 --token）。",
+            file=sys.stderr,
+        )
     filed = [o for o in outcomes if o.result == "filed"]
     attention = [o for o in outcomes if o.result == "attention"]
     rejected = [o for o in outcomes if o.result == "rejected"]
     flagged = [o for o in filed if o.warnings or o.assumed]
     report = args.report or Path(f"hotline-import-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
     write_report(report, attention + rejected + flagged)
-    print(f"共 {len(outcomes)} 通：已登记 {len(filed)}（其中 {len(flagged)} 通有提醒或默认项），"
-          f"需处理 {len(attention)}，拒收 {len(rejected)}")
-    print(f"total {len(outcomes)}: filed {len(filed)}, needs attention {len(attention)}, "
-          f"rejected {len(rejected)}")
+    print(
+        f"共 {len(outcomes)} 通：已登记 {len(filed)}（其中 {len(flagged)} 通有提醒或默认项），"
+        f"需处理 {len(attention)}，拒收 {len(rejected)}"
+    )
+    print(
+        f"total {len(outcomes)}: filed {len(filed)}, needs attention {len(attention)}, "
+        f"rejected {len(rejected)}"
+    )
     for o in rejected:
         print(f"  拒收 rejected {o.call_id or '-'} ({o.source}): {o.reason}")
     for o in attention:
         missing = "、".join(m["label"] for m in o.missing)
-        print(f"  需处理 attention {o.call_id} ({o.source}): {o.reason}" + (f"；缺：{missing}" if missing else ""))
+        print(
+            f"  需处理 attention {o.call_id} ({o.source}): {o.reason}"
+            + (f"；缺：{missing}" if missing else "")
+        )
     print(f"报告 report: {report}")
     return 0 if not attention and not rejected else 1
 

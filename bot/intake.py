@@ -26,19 +26,47 @@ MAX_EXTRACT_CHARS = 3000
 MAX_ORIGINAL_CHARS = 20000
 
 REPORT_SLOTS = (
-    "description", "categories", "location", "area", "time_text", "polluter", "evidence",
-    "contact", "area_parts", "address", "place_candidates", "has_evidence", "contact_phone",
-    "anonymous", "report_messages", "report_uid", "latitude", "longitude", "hotline_call",
+    "description",
+    "categories",
+    "location",
+    "area",
+    "time_text",
+    "polluter",
+    "evidence",
+    "contact",
+    "area_parts",
+    "address",
+    "place_candidates",
+    "has_evidence",
+    "contact_phone",
+    "anonymous",
+    "report_messages",
+    "report_uid",
+    "latitude",
+    "longitude",
+    "hotline_call",
 )
 
 NON_REPORT_INTENTS = frozenset(
-    {"ask_status", "ask_scope", "ask_reward", "handoff", "greet", "goodbye", "thank", "cancel",
-     "feedback_satisfied", "feedback_unsatisfied"}
+    {
+        "ask_status",
+        "ask_scope",
+        "ask_reward",
+        "handoff",
+        "greet",
+        "goodbye",
+        "thank",
+        "cancel",
+        "feedback_satisfied",
+        "feedback_unsatisfied",
+    }
 )
 REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
 
 UNKNOWN = "不详"
-_UNKNOWN_RE = re.compile(r"^(我)?(也)?(不清楚|不知道|不晓得|不确定|没注意|说不清|没有|没|无|不记得)(是谁|是哪家|具体|啊|呢|哦|了)?[。.!！]*$")
+_UNKNOWN_RE = re.compile(
+    r"^(我)?(也)?(不清楚|不知道|不晓得|不确定|没注意|说不清|没有|没|无|不记得)(是谁|是哪家|具体|啊|呢|哦|了)?[。.!！]*$"
+)
 _ANON_RE = re.compile(r"匿名|不留(电话|联系方式|号码)?|不想留|不方便留|保密")
 _DENY_RE = re.compile(r"^(没有|没|无|不是|暂时没有|没拍|没有拍|还没有)")
 _TRIGGER_RE = re.compile(
@@ -53,13 +81,35 @@ PIN_RE = re.compile(r"^\[位置\]\s*")
 _MEDIA_LABELS = {"图片": "照片", "视频": "视频", "语音": "录音", "链接": "链接"}
 _RETRY_RE = re.compile(r"^(继续|重试|再试一次|好的?|确认|可以)[。.!！]*$")
 _CATEGORY_WORDS: dict[str, str] = {
-    "大气": "大气", "空气": "大气", "废气": "大气", "气味": "大气", "臭": "大气", "烟": "大气",
-    "水": "水", "污水": "水", "废水": "水", "河": "水",
-    "噪": "噪声", "吵": "噪声", "声": "噪声",
-    "固废": "固废", "固体": "固废", "垃圾": "固废", "废渣": "固废",
-    "油烟": "油烟", "扬尘": "扬尘", "灰尘": "扬尘", "粉尘": "扬尘",
-    "生态": "生态", "毁林": "生态", "采砂": "生态",
-    "土壤": "土壤", "辐射": "辐射", "海洋": "海洋", "其他": "其他", "其它": "其他",
+    "大气": "大气",
+    "空气": "大气",
+    "废气": "大气",
+    "气味": "大气",
+    "臭": "大气",
+    "烟": "大气",
+    "水": "水",
+    "污水": "水",
+    "废水": "水",
+    "河": "水",
+    "噪": "噪声",
+    "吵": "噪声",
+    "声": "噪声",
+    "固废": "固废",
+    "固体": "固废",
+    "垃圾": "固废",
+    "废渣": "固废",
+    "油烟": "油烟",
+    "扬尘": "扬尘",
+    "灰尘": "扬尘",
+    "粉尘": "扬尘",
+    "生态": "生态",
+    "毁林": "生态",
+    "采砂": "生态",
+    "土壤": "土壤",
+    "辐射": "辐射",
+    "海洋": "海洋",
+    "其他": "其他",
+    "其它": "其他",
 }
 #: The numbered menu in utter_ask_categories.
 _CATEGORY_MENU = ["大气", "水", "噪声", "固废", "油烟", "扬尘", "生态", "其他"]
@@ -112,7 +162,9 @@ def categories_from_answer(text: str, found: list[str]) -> list[str]:
 def fine_categories(ex: Extraction) -> list[str]:
     """Categories to file: the fine labels (油烟/扬尘 kept), each a known category."""
     known = known_categories()
-    labels = [t for t in ex.pollution_types if t in known] or [c for c in ex.categories if c in known]
+    labels = [t for t in ex.pollution_types if t in known] or [
+        c for c in ex.categories if c in known
+    ]
     # 油烟/扬尘 already imply 大气: don't list 大气 twice unless something else was said.
     return list(dict.fromkeys(labels))
 
@@ -131,7 +183,8 @@ def _place_slots(ex: Extraction, text: str, ctx: Context) -> dict[str, Any]:
         out["area"] = place.area_text
         out["area_parts"] = {
             "province": place.province or ctx.province,
-            "city": place.city or (ctx.city if not place.province or place.province == ctx.province else None),
+            "city": place.city
+            or (ctx.city if not place.province or place.province == ctx.province else None),
             "district": place.district,
             "town": place.town,
         }
@@ -144,7 +197,11 @@ def _resolve_candidate(text: str, candidates: list[str]) -> str | None:
     t = text.strip()
     if t.isdigit() and 1 <= int(t) <= len(candidates):
         return candidates[int(t) - 1]
-    hits = [c for c in candidates if any(part and part in c for part in re.split(r"[的那个边里,，\s]+", t) if len(part) >= 2)]
+    hits = [
+        c
+        for c in candidates
+        if any(part and part in c for part in re.split(r"[的那个边里,，\s]+", t) if len(part) >= 2)
+    ]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -249,8 +306,10 @@ def interpret(
     if not in_report:
         return Update()
     call = hotline_call(metadata)
-    if call is not None and isinstance(metadata, Mapping) and isinstance(
-        metadata["hotline"].get("draft"), Mapping
+    if (
+        call is not None
+        and isinstance(metadata, Mapping)
+        and isinstance(metadata["hotline"].get("draft"), Mapping)
     ):
         return hotline_update(metadata["hotline"], ctx)
 
@@ -316,7 +375,9 @@ def interpret(
                     place_slots["area"] = _clip(text, 100)  # keep what they said; staff will check
                 upd.slots.update(place_slots)
         elif requested_slot == "time_text":
-            upd.slots["time_text"] = _clip(text if len(text) <= 40 or not ex.time_text else ex.time_text, 200)
+            upd.slots["time_text"] = _clip(
+                text if len(text) <= 40 or not ex.time_text else ex.time_text, 200
+            )
         elif requested_slot == "polluter":
             upd.slots["polluter"] = UNKNOWN if is_unknown(text) else _clip(ex.polluter or text, 200)
         elif requested_slot == "evidence":
@@ -335,9 +396,18 @@ def interpret(
     def empty(name: str) -> bool:
         return name not in answered and not slots.get(name) and not upd.slots.get(name)
 
-    if found_cats and empty("categories") and (upd.slots.get("description") or slots.get("description")):
+    if (
+        found_cats
+        and empty("categories")
+        and (upd.slots.get("description") or slots.get("description"))
+    ):
         upd.slots["categories"] = found_cats
-    if ex.place and empty("location") and empty("area") and (ex.place.district or ex.place.town or ex.place.is_ambiguous):
+    if (
+        ex.place
+        and empty("location")
+        and empty("area")
+        and (ex.place.district or ex.place.town or ex.place.is_ambiguous)
+    ):
         upd.slots.update(_place_slots(ex, ex.place.mention or text, ctx))
         if ex.place.address and not form_active:
             upd.slots["location"] = _clip(text, 300)
@@ -346,12 +416,21 @@ def interpret(
     if ex.polluter and empty("polluter"):
         upd.slots["polluter"] = ex.polluter
     if ex.phones and empty("contact"):
-        upd.slots.update({"contact": ex.phones[0], "contact_phone": ex.phones[0], "anonymous": False})
+        upd.slots.update(
+            {"contact": ex.phones[0], "contact_phone": ex.phones[0], "anonymous": False}
+        )
     if upd.slots.get("place_candidates"):
-        upd.messages.append(("ask.area_ambiguous", {
-            "mention": (ex.place.mention if ex.place else None) or "这个地名",
-            "candidates": "\n".join(f"{i}. {c}" for i, c in enumerate(upd.slots["place_candidates"], 1)),
-        }))
+        upd.messages.append(
+            (
+                "ask.area_ambiguous",
+                {
+                    "mention": (ex.place.mention if ex.place else None) or "这个地名",
+                    "candidates": "\n".join(
+                        f"{i}. {c}" for i, c in enumerate(upd.slots["place_candidates"], 1)
+                    ),
+                },
+            )
+        )
     return upd
 
 
@@ -393,17 +472,27 @@ def hotline_update(hotline: Mapping[str, Any], ctx: Context) -> Update:
     place = draft.get("place")
     if isinstance(place, Mapping):
         found = Place(
-            **{k: place.get(k) for k in ("province", "city", "district", "town", "address", "mention")},
+            **{
+                k: place.get(k)
+                for k in ("province", "city", "district", "town", "address", "mention")
+            },
             candidates=[str(c) for c in place.get("candidates") or []],
         )
         if found.district or found.town or found.candidates or found.address:
             text = str(draft.get("location_text") or found.mention or found.address or "")
             s.update(_place_slots(Extraction(place=found, places=[found]), text, ctx))
             if found.candidates:
-                upd.messages.append(("ask.area_ambiguous", {
-                    "mention": found.mention or "这个地名",
-                    "candidates": "\n".join(f"{i}. {c}" for i, c in enumerate(found.candidates, 1)),
-                }))
+                upd.messages.append(
+                    (
+                        "ask.area_ambiguous",
+                        {
+                            "mention": found.mention or "这个地名",
+                            "candidates": "\n".join(
+                                f"{i}. {c}" for i, c in enumerate(found.candidates, 1)
+                            ),
+                        },
+                    )
+                )
     if draft.get("time_text"):
         s["time_text"] = _clip(str(draft["time_text"]), 200)
     if draft.get("polluter"):
@@ -438,7 +527,9 @@ def summary_variables(slots: Mapping[str, Any]) -> dict[str, str]:
         place = location or "您说的地点"
     if address and not place.endswith(("附近", "一带")):
         place += "附近"
-    place_full = (area + (address if address and address not in area else "")) or location or UNKNOWN
+    place_full = (
+        (area + (address if address and address not in area else "")) or location or UNKNOWN
+    )
     contact = slots.get("contact")
     if slots.get("anonymous"):
         contact_text = "匿名"
@@ -485,8 +576,9 @@ def build_draft(
     address = slots.get("address") or slots.get("location")
     if not parts and area:
         address = f"{area} {address or ''}".strip()
-    pin = pin_coordinates({"location": {"latitude": slots.get("latitude"),
-                                        "longitude": slots.get("longitude")}})
+    pin = pin_coordinates(
+        {"location": {"latitude": slots.get("latitude"), "longitude": slots.get("longitude")}}
+    )
     raw_call = slots.get("hotline_call")
     call: Mapping[str, Any] = raw_call if isinstance(raw_call, Mapping) else {}
     return IssueDraft(
@@ -533,7 +625,9 @@ def status_variables(issue: IssueView, ctx: Context) -> dict[str, str]:
     return {
         "ticket": issue.ticket,
         "created": f"{created.month}月{created.day}日 {created:%H:%M} 登记",
-        "summary": f"{where}的{'、'.join(issue.categories)}问题" if where else f"{'、'.join(issue.categories)}问题",
+        "summary": f"{where}的{'、'.join(issue.categories)}问题"
+        if where
+        else f"{'、'.join(issue.categories)}问题",
         "status_label": label,
         "status_note": note,
     }

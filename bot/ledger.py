@@ -46,11 +46,27 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-updated": (Issue.updated_at.desc(), Issue.id.desc()),
     "ticket": (Issue.ticket.asc(),),
 }
-SORT_LABELS = {"-created": "登记时间（新→旧）", "created": "登记时间（旧→新）",
-               "due": "办理时限（近→远）", "-updated": "最近更新", "ticket": "编号"}
+SORT_LABELS = {
+    "-created": "登记时间（新→旧）",
+    "created": "登记时间（旧→新）",
+    "due": "办理时限（近→远）",
+    "-updated": "最近更新",
+    "ticket": "编号",
+}
 LEDGER_COLUMNS = (
-    "编号", "来源渠道", "受理时间", "问题类型", "行政区域", "详细地址", "被举报对象",
-    "问题描述", "责任单位", "办理时限", "办理状态", "办理结果", "是否重复",
+    "编号",
+    "来源渠道",
+    "受理时间",
+    "问题类型",
+    "行政区域",
+    "详细地址",
+    "被举报对象",
+    "问题描述",
+    "责任单位",
+    "办理时限",
+    "办理状态",
+    "办理结果",
+    "是否重复",
 )
 Deadline = Literal["", "overdue", "soon"]
 #: A filtered list counts at most this many matches ("10,000+"); counting all of 100,000 rows
@@ -128,21 +144,35 @@ def apply_filter(
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         # Inlined, not a bound parameter: a server-side prepared statement (psycopg prepares
         # after 5 runs) gets a generic plan that cannot use the pg_trgm index.
-        pattern = bindparam(None, f"%{escaped}%", type_=Issue.search_text.type, literal_execute=True)
+        pattern = bindparam(
+            None, f"%{escaped}%", type_=Issue.search_text.type, literal_execute=True
+        )
         stmt = stmt.where(Issue.search_text.like(pattern, escape="\\"))
     indexed = [w for w in words if len(w) >= _FTS_MIN_CHARS]
     if fts and indexed:
         # The trigram index finds the candidates; the LIKEs above keep the exact semantics.
         phrase = " AND ".join('"' + w.replace('"', '""') + '"' for w in indexed)
-        stmt = stmt.where(Issue.id.in_(select(_FTS.c.rowid).where(_FTS.c.search_text.match(phrase))))
+        stmt = stmt.where(
+            Issue.id.in_(select(_FTS.c.rowid).where(_FTS.c.search_text.match(phrase)))
+        )
     return stmt
 
 
 def filters_anything(f: IssueFilter) -> bool:
     """Whether the list is narrowed beyond the member's scope (then its total is capped)."""
-    return bool(f.statuses or f.category or f.district or f.department or f.channel
-                or f.date_from or f.date_to or f.deadline or f.duplicates or f.hotspot
-                or f.q.strip())
+    return bool(
+        f.statuses
+        or f.category
+        or f.district
+        or f.department
+        or f.channel
+        or f.date_from
+        or f.date_to
+        or f.deadline
+        or f.duplicates
+        or f.hotspot
+        or f.q.strip()
+    )
 
 
 class Ledger:
@@ -160,17 +190,23 @@ class Ledger:
             self._fts = False
             if self.store.engine.dialect.name == "sqlite":
                 with self.store._session() as s:
-                    self._fts = s.execute(text(
-                        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'issues_fts'"
-                    )).first() is not None
+                    self._fts = (
+                        s.execute(
+                            text(
+                                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'issues_fts'"
+                            )
+                        ).first()
+                        is not None
+                    )
         return self._fts
 
     def _filtered(self, stmt: Select[Any], f: IssueFilter, now: datetime) -> Select[Any]:
         fts = any(len(w) >= _FTS_MIN_CHARS for w in search_words(f.q)) and self.has_fts()
         return apply_filter(stmt, f, now=now, tz=self.tz, fts=fts)
 
-    def page(self, f: IssueFilter, *, page: int, size: int,
-             now: datetime) -> tuple[list[Issue], int, bool]:
+    def page(
+        self, f: IssueFilter, *, page: int, size: int, now: datetime
+    ) -> tuple[list[Issue], int, bool]:
         """One page of issues (detached ORM objects, read-only), the total and whether the total
         is only a lower bound: a filtered list counts up to COUNT_CAP (or just past this page)."""
         with self.store._session() as s:
@@ -195,7 +231,9 @@ class Ledger:
             with self.store._session() as s:
                 stmt = self._filtered(select(Issue), f, now)
                 rows = list(
-                    s.execute(stmt.where(Issue.id > last_id).order_by(Issue.id).limit(batch)).scalars()
+                    s.execute(
+                        stmt.where(Issue.id > last_id).order_by(Issue.id).limit(batch)
+                    ).scalars()
                 )
                 s.expunge_all()
             if not rows:
@@ -207,7 +245,11 @@ class Ledger:
         if not ids:
             return {}
         with self.store._session() as s:
-            return dict(s.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(list(ids)))).tuples().all())
+            return dict(
+                s.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(list(ids))))
+                .tuples()
+                .all()
+            )
 
     def distinct(self, column: str, scope_department: str | None = None) -> list[str]:
         """Values present in the ledger, for filter drop-downs (district, department).
@@ -234,10 +276,15 @@ class Ledger:
     # -- export ---------------------------------------------------------------------------------
     def ledger_row(self, issue: Issue, *, now: datetime, merged_ticket: str | None) -> list[Any]:
         status = statuses().get(issue.status)
-        accepted = issue.accepted_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if issue.accepted_at else ""
+        accepted = (
+            issue.accepted_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+            if issue.accepted_at
+            else ""
+        )
         due = issue.handle_due.astimezone(self.tz).strftime("%Y-%m-%d") if issue.handle_due else ""
-        flag = deadlines.flag(issue.handle_due, now, finished=issue.status in lifecycle.FINISHED,
-                              pol=self._policy)
+        flag = deadlines.flag(
+            issue.handle_due, now, finished=issue.status in lifecycle.FINISHED, pol=self._policy
+        )
         if flag == "overdue":
             due += "（已超期）"
         duplicate = "否"
@@ -288,29 +335,50 @@ class Ledger:
                 if issue.merged_into_id not in merged_ids:
                     merged_ids.update(self.tickets_by_id([issue.merged_into_id]))
                 merged = merged_ids.get(issue.merged_into_id)
-            ws.append([_xlsx_safe(v) for v in self.ledger_row(issue, now=now, merged_ticket=merged)])
+            ws.append(
+                [_xlsx_safe(v) for v in self.ledger_row(issue, now=now, merged_ticket=merged)]
+            )
         out = BytesIO()
         wb.save(out)
         return out.getvalue()
 
     # -- monthly report -------------------------------------------------------------------------
-    def monthly(self, year: int, month: int, *, now: datetime,
-                scope_department: str | None = None) -> MonthlyFigures:
+    def monthly(
+        self, year: int, month: int, *, now: datetime, scope_department: str | None = None
+    ) -> MonthlyFigures:
         """Figures for one calendar month (local time) of registrations."""
         start = datetime(year, month, 1, tzinfo=self.tz)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=self.tz)
-        cols = (Issue.categories, Issue.district, Issue.channel, Issue.status, Issue.handle_due,
-                Issue.resolved_at, Issue.satisfaction, Issue.merged_into_id, Issue.department,
-                Issue.hotspot)
+        cols = (
+            Issue.categories,
+            Issue.district,
+            Issue.channel,
+            Issue.status,
+            Issue.handle_due,
+            Issue.resolved_at,
+            Issue.satisfaction,
+            Issue.merged_into_id,
+            Issue.department,
+            Issue.hotspot,
+        )
         figs = MonthlyFigures(year=year, month=month)
         top = {c.name: c.top for c in categories().values()}
         with self.store._session() as s:
             stmt = select(*cols).where(Issue.created_at >= start, Issue.created_at < end)
             if scope_department is not None:
                 stmt = stmt.where(Issue.department == scope_department)
-            for cats, district, channel, status, due, resolved, satisfaction, merged, dept, hot in s.execute(
-                stmt.execution_options(yield_per=5000)
-            ):
+            for (
+                cats,
+                district,
+                channel,
+                status,
+                due,
+                resolved,
+                satisfaction,
+                merged,
+                dept,
+                hot,
+            ) in s.execute(stmt.execution_options(yield_per=5000)):
                 figs.total += 1
                 if merged:
                     figs.merged += 1
@@ -379,4 +447,3 @@ def _xlsx_safe(value: Any) -> Any:
         if value[:1] in ("=", "+", "-", "@"):
             return "'" + value
     return value
-

@@ -74,9 +74,7 @@ def check(
     r = rules()
     if not r.can(from_status, to_status):
         frm = all_statuses[from_status].label if from_status in all_statuses else from_status
-        raise InvalidTransition(
-            f"不能从“{frm}”改为“{all_statuses[to_status].label}”"
-        )
+        raise InvalidTransition(f"不能从“{frm}”改为“{all_statuses[to_status].label}”")
     needs = r.needs.get(to_status, ())
     if "note" in needs and not (note or "").strip():
         what = {"resolved": "办理结果", "transferred": "转办理由", "reopened": "重新办理的原因"}
@@ -126,7 +124,9 @@ def citizen_event(event: EventView) -> tuple[str, str]:
     """
     status = statuses().get(event.to_status)
     label = status.label if status else event.to_status
-    note = event.note if event.note and event.actor != "system" else (status.citizen if status else "")
+    note = (
+        event.note if event.note and event.actor != "system" else (status.citizen if status else "")
+    )
     if event.to_status == "resolved":
         note = f"{note}{FEEDBACK_QUESTION}"
     return label, note

@@ -118,16 +118,27 @@ class Notifier:
         push = issue.channel in PUSH_CHANNELS
         with self._sessions() as s, s.begin():
             row = Notification(
-                issue_id=issue.id, channel=issue.channel, recipient=issue.reporter_sender_id,
-                ticket=issue.ticket, to_status=event.to_status, text=text, data=data,
-                state="pending", attempts=0, next_attempt_at=utcnow() if push else None,
+                issue_id=issue.id,
+                channel=issue.channel,
+                recipient=issue.reporter_sender_id,
+                ticket=issue.ticket,
+                to_status=event.to_status,
+                text=text,
+                data=data,
+                state="pending",
+                attempts=0,
+                next_attempt_at=utcnow() if push else None,
                 created_at=utcnow(),
             )
             s.add(row)
             s.flush()
             row_id = row.id
-        logger.info("queued status message of %s (%s) for channel %s", issue.ticket,
-                    event.to_status, issue.channel)
+        logger.info(
+            "queued status message of %s (%s) for channel %s",
+            issue.ticket,
+            event.to_status,
+            issue.channel,
+        )
         return row_id
 
     # -- the worker ---------------------------------------------------------------------------
@@ -159,9 +170,13 @@ class Notifier:
         with self._sessions() as s:
             nxt = s.execute(
                 select(Notification.next_attempt_at)
-                .where(Notification.state == "pending", Notification.channel.in_(PUSH_CHANNELS),
-                       Notification.next_attempt_at.is_not(None))
-                .order_by(Notification.next_attempt_at).limit(1)
+                .where(
+                    Notification.state == "pending",
+                    Notification.channel.in_(PUSH_CHANNELS),
+                    Notification.next_attempt_at.is_not(None),
+                )
+                .order_by(Notification.next_attempt_at)
+                .limit(1)
             ).scalar_one_or_none()
         if nxt is None:
             return self.poll_s
@@ -173,9 +188,13 @@ class Notifier:
         with self._sessions() as s:
             due = s.execute(
                 select(Notification.id, Notification.next_attempt_at)
-                .where(Notification.state == "pending", Notification.channel.in_(PUSH_CHANNELS),
-                       Notification.next_attempt_at <= now)
-                .order_by(Notification.id).limit(100)
+                .where(
+                    Notification.state == "pending",
+                    Notification.channel.in_(PUSH_CHANNELS),
+                    Notification.next_attempt_at <= now,
+                )
+                .order_by(Notification.id)
+                .limit(100)
             ).all()
         attempted = 0
         for row_id, due_at in due:
@@ -189,8 +208,11 @@ class Notifier:
         with self._sessions() as s, s.begin():
             result = s.execute(
                 update(Notification)
-                .where(Notification.id == row_id, Notification.state == "pending",
-                       Notification.next_attempt_at == due_at)
+                .where(
+                    Notification.id == row_id,
+                    Notification.state == "pending",
+                    Notification.next_attempt_at == due_at,
+                )
                 .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
             )
             return bool(getattr(result, "rowcount", 0))
@@ -199,8 +221,13 @@ class Notifier:
         with self._sessions() as s:
             row = s.get(Notification, row_id)
             assert row is not None
-            payload = {"recipient": row.recipient, "ticket": row.ticket, "text": row.text,
-                       "data": row.data, "notification_id": row.id}
+            payload = {
+                "recipient": row.recipient,
+                "ticket": row.ticket,
+                "text": row.text,
+                "data": row.data,
+                "notification_id": row.id,
+            }
         error, retry, via = self._push(payload)
         with self._sessions() as s, s.begin():
             row = s.get(Notification, row_id)
@@ -211,8 +238,12 @@ class Notifier:
         """(error, worth retrying, via) of one delivery attempt through the Rasa channel."""
         headers = {TOKEN_HEADER: self.token} if self.token else {}
         try:
-            r = httpx.post(f"{self.rasa_url}/webhooks/wechat/notify", json=payload,
-                           headers=headers, timeout=self.timeout_s)
+            r = httpx.post(
+                f"{self.rasa_url}/webhooks/wechat/notify",
+                json=payload,
+                headers=headers,
+                timeout=self.timeout_s,
+            )
         except httpx.HTTPError as exc:
             return f"channel unreachable: {type(exc).__name__}", True, None
         body: dict[str, Any] = {}
@@ -227,25 +258,36 @@ class Notifier:
         retry = bool(body.get("retry", r.status_code >= 500 or r.status_code in (404, 429)))
         return reason, retry, None
 
-    def _record(self, s: Session, row: Notification, *, error: str | None, retry: bool,
-                via: str | None) -> None:
+    def _record(
+        self, s: Session, row: Notification, *, error: str | None, retry: bool, via: str | None
+    ) -> None:
         row.attempts += 1
         now = utcnow()
         if error is None:
             row.state, row.via, row.sent_at, row.next_attempt_at = "sent", via, now, None
             row.last_error = None
-            logger.info("status message of %s delivered via %s (attempt %d)", row.ticket, via,
-                        row.attempts)
+            logger.info(
+                "status message of %s delivered via %s (attempt %d)", row.ticket, via, row.attempts
+            )
             return
         row.last_error = error
         if retry and row.attempts < self.max_attempts:
             row.next_attempt_at = now + timedelta(seconds=self.backoff_s[row.attempts - 1])
-            logger.warning("status message of %s not delivered (%s); retry %d in %.0fs",
-                           row.ticket, error, row.attempts, self.backoff_s[row.attempts - 1])
+            logger.warning(
+                "status message of %s not delivered (%s); retry %d in %.0fs",
+                row.ticket,
+                error,
+                row.attempts,
+                self.backoff_s[row.attempts - 1],
+            )
             return
         row.state, row.next_attempt_at = "undelivered", None
-        logger.error("status message of %s undelivered after %d attempt(s): %s", row.ticket,
-                     row.attempts, error)
+        logger.error(
+            "status message of %s undelivered after %d attempt(s): %s",
+            row.ticket,
+            row.attempts,
+            error,
+        )
 
 
 def outbox_for(store: CaseStore, issue_id: int) -> list[dict[str, Any]]:
@@ -255,9 +297,16 @@ def outbox_for(store: CaseStore, issue_id: int) -> list[dict[str, Any]]:
             select(Notification).where(Notification.issue_id == issue_id).order_by(Notification.id)
         ).scalars()
         return [
-            {"id": r.id, "to_status": r.to_status, "state": r.state, "attempts": r.attempts,
-             "via": r.via, "last_error": r.last_error, "created_at": r.created_at,
-             "sent_at": r.sent_at}
+            {
+                "id": r.id,
+                "to_status": r.to_status,
+                "state": r.state,
+                "attempts": r.attempts,
+                "via": r.via,
+                "last_error": r.last_error,
+                "created_at": r.created_at,
+                "sent_at": r.sent_at,
+            }
             for r in rows
         ]
 

@@ -50,8 +50,11 @@ connectors.wechat.WeChatInput:
   template_id: ${WECHAT_TEMPLATE_ID}
 """
 WECHAT_ENV_DEFAULTS = {
-    "WECHAT_APP_ID": "", "WECHAT_SECRET": "", "WECHAT_AES_KEY": "",
-    "WECHAT_API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/", "WECHAT_TEMPLATE_ID": "",
+    "WECHAT_APP_ID": "",
+    "WECHAT_SECRET": "",
+    "WECHAT_AES_KEY": "",
+    "WECHAT_API_BASE_URL": "https://api.weixin.qq.com/cgi-bin/",
+    "WECHAT_TEMPLATE_ID": "",
 }
 
 
@@ -157,11 +160,15 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.database_url = self.database_url or os.environ.get("DATABASE_URL") or (
-            f"sqlite:///{self.var_dir / 'greenwhistle.db'}"
+        self.database_url = (
+            self.database_url
+            or os.environ.get("DATABASE_URL")
+            or (f"sqlite:///{self.var_dir / 'greenwhistle.db'}")
         )
-        self.tracker_url = self.tracker_url or os.environ.get("GW_TRACKER_URL") or (
-            f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+        self.tracker_url = (
+            self.tracker_url
+            or os.environ.get("GW_TRACKER_URL")
+            or (f"sqlite:///{self.var_dir / 'rasa_tracker.db'}")
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
         env.update(
@@ -189,31 +196,60 @@ class Stack:
         model = self.model or latest_model()
         logs = self.var_dir / "logs"
         rasa_argv = [
-            str(RASA_VENV / "bin" / "rasa"), "run",
-            "--model", str(model or MODELS),
-            "--enable-api", "--interface", self.host, "--port", str(self.ports.rasa),
-            "--endpoints", "endpoints.yml", "--credentials", str(credentials),
+            str(RASA_VENV / "bin" / "rasa"),
+            "run",
+            "--model",
+            str(model or MODELS),
+            "--enable-api",
+            "--interface",
+            self.host,
+            "--port",
+            str(self.ports.rasa),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            str(credentials),
         ]
         if token := env.get("GW_RASA_TOKEN"):
             rasa_argv += ["--auth-token", token]
         self.procs = {
             "actions": Proc(
                 "actions",
-                [str(APP_VENV / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                 "--port", str(self.ports.actions)],
+                [
+                    str(APP_VENV / "bin" / "python"),
+                    "-m",
+                    "rasa_sdk",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(self.ports.actions),
+                ],
                 f"http://{self.host}:{self.ports.actions}/health",
-                env, logs / "actions.log",
+                env,
+                logs / "actions.log",
             ),
             "app": Proc(
                 "app",
-                [str(APP_VENV / "bin" / "python"), "-m", "uvicorn", "bot.app:create_app",
-                 "--factory", "--host", self.host, "--port", str(self.ports.app),
-                 "--log-level", "warning"],
+                [
+                    str(APP_VENV / "bin" / "python"),
+                    "-m",
+                    "uvicorn",
+                    "bot.app:create_app",
+                    "--factory",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.ports.app),
+                    "--log-level",
+                    "warning",
+                ],
                 f"http://{self.host}:{self.ports.app}/healthz",
-                env, logs / "app.log",
+                env,
+                logs / "app.log",
             ),
-            "rasa": Proc("rasa", rasa_argv, f"http://{self.host}:{self.ports.rasa}/", env,
-                         logs / "rasa.log"),
+            "rasa": Proc(
+                "rasa", rasa_argv, f"http://{self.host}:{self.ports.rasa}/", env, logs / "rasa.log"
+            ),
         }
 
     @property
@@ -254,7 +290,9 @@ class Stack:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"{name} did not answer {proc.health_url} in {timeout:.0f}s:\n{proc.tail()}")
+        raise TimeoutError(
+            f"{name} did not answer {proc.health_url} in {timeout:.0f}s:\n{proc.tail()}"
+        )
 
     def stop(self, *names: str) -> None:
         for name in names or tuple(reversed(list(self.procs))):
@@ -329,7 +367,9 @@ def _serve(stack: Stack, then_chat: bool) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     stack.migrate()
-    print("Starting the Rasa server, action server and app (Rasa needs up to a minute)…", flush=True)
+    print(
+        "Starting the Rasa server, action server and app (Rasa needs up to a minute)…", flush=True
+    )
     try:
         stack.start()
         _print_banner(stack)
@@ -339,8 +379,10 @@ def _serve(stack: Stack, then_chat: bool) -> int:
         while not stop["now"]:
             for name, proc in stack.procs.items():
                 if not proc.running:
-                    print(f"{name} stopped unexpectedly; restarting it. Last log lines:\n{proc.tail(15)}",
-                          flush=True)
+                    print(
+                        f"{name} stopped unexpectedly; restarting it. Last log lines:\n{proc.tail(15)}",
+                        flush=True,
+                    )
                     proc.stop()
                     stack.start(name)
             time.sleep(1.0)
@@ -354,8 +396,11 @@ def _serve(stack: Stack, then_chat: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["run", "chat"])
     parser.add_argument("--rasa-port", type=int, default=5005)
     parser.add_argument("--actions-port", type=int, default=5055)

@@ -90,8 +90,13 @@ class CaseStore:
                     **draft.model_dump(),
                 )
                 issue.events.append(
-                    StatusEvent(at=now, actor="system", from_status=None, to_status="received",
-                                note=f"通过{draft.channel}渠道登记")
+                    StatusEvent(
+                        at=now,
+                        actor="system",
+                        from_status=None,
+                        to_status="received",
+                        note=f"通过{draft.channel}渠道登记",
+                    )
                 )
                 s.add(issue)
                 s.flush()
@@ -106,14 +111,19 @@ class CaseStore:
             raise
         logger.info(
             "filed %s channel=%s categories=%s phone=%s",
-            view.ticket, view.channel, ",".join(view.categories), mask_phone(view.reporter_phone),
+            view.ticket,
+            view.channel,
+            ",".join(view.categories),
+            mask_phone(view.reporter_phone),
         )
         return view, True
 
     def _by_client_ref(self, client_ref: str) -> IssueView | None:
         with self._session() as s:
             issue = s.execute(
-                select(Issue).options(selectinload(Issue.events)).where(Issue.client_ref == client_ref)
+                select(Issue)
+                .options(selectinload(Issue.events))
+                .where(Issue.client_ref == client_ref)
             ).scalar_one_or_none()
             return IssueView.model_validate(issue) if issue else None
 
@@ -186,7 +196,9 @@ class CaseStore:
             raise InvalidTransition(f"unknown status {to_status!r}")
         with self._session() as s:
             issue = s.execute(
-                select(Issue).options(selectinload(Issue.events)).where(Issue.ticket == ticket)
+                select(Issue)
+                .options(selectinload(Issue.events))
+                .where(Issue.ticket == ticket)
                 .with_for_update()
             ).scalar_one_or_none()
             if issue is None:
@@ -195,7 +207,9 @@ class CaseStore:
                 raise InvalidTransition(f"{ticket} is already {to_status}")
             now = utcnow()
             issue.events.append(
-                StatusEvent(at=now, actor=actor, from_status=issue.status, to_status=to_status, note=note)
+                StatusEvent(
+                    at=now, actor=actor, from_status=issue.status, to_status=to_status, note=note
+                )
             )
             issue.status = to_status
             issue.updated_at = now

@@ -45,11 +45,25 @@ Role = Literal["agent", "caller", "summary"]
 Shape = Literal["labelled", "summary", "unlabelled"]
 
 #: The report form's slots in the order it asks them (domain.yml), as draft field names.
-FIELDS = ("description", "categories", "location", "area", "time_text", "polluter", "evidence",
-          "contact")
+FIELDS = (
+    "description",
+    "categories",
+    "location",
+    "area",
+    "time_text",
+    "polluter",
+    "evidence",
+    "contact",
+)
 FIELD_LABELS = {
-    "description": "问题描述", "categories": "问题类型", "location": "地点", "area": "区县/乡镇",
-    "time_text": "时间", "polluter": "被举报对象", "evidence": "证据", "contact": "联系方式",
+    "description": "问题描述",
+    "categories": "问题类型",
+    "location": "地点",
+    "area": "区县/乡镇",
+    "time_text": "时间",
+    "polluter": "被举报对象",
+    "evidence": "证据",
+    "contact": "联系方式",
 }
 
 
@@ -114,8 +128,11 @@ def vocabulary() -> Vocabulary:
 def questions() -> dict[str, str]:
     """The report form's question for each field (bot/data/replies.yml `ask.*`)."""
     raw: dict[str, Any] = yaml.safe_load(REPLIES_FILE.read_text(encoding="utf-8"))
-    return {name: str(node.get("text", "")) for name, node in (raw.get("ask") or {}).items()
-            if isinstance(node, dict)}
+    return {
+        name: str(node.get("text", ""))
+        for name, node in (raw.get("ask") or {}).items()
+        if isinstance(node, dict)
+    }
 
 
 @lru_cache(maxsize=1)
@@ -143,9 +160,13 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "stt_break": re.compile(
             r"(?=请问|您好|你好|喂|好的|我要|我想|还有|另外|不对|对的|是的|谢谢|感谢|您说|您的|您贵姓|那您)"
         ),
-        "fillers": re.compile(rf"(?:(?<=^)|(?<=[，,。！？!?；;\s]))(?:{fillers})+(?:[，,、…\s]+|$)"),
+        "fillers": re.compile(
+            rf"(?:(?<=^)|(?<=[，,。！？!?；;\s]))(?:{fillers})+(?:[，,、…\s]+|$)"
+        ),
         "lead_fillers": re.compile(rf"^(?:(?:{fillers})+[，,、…\s]*|(?:你好|您好)[，,、\s]+)+"),
-        "correction_tail": re.compile(r"(?:而是|应该是|其实是|准确(?:地)?说是|实际上是|是在|是)(?P<tail>[^是]+)$"),
+        "correction_tail": re.compile(
+            r"(?:而是|应该是|其实是|准确(?:地)?说是|实际上是|是在|是)(?P<tail>[^是]+)$"
+        ),
     }
 
 
@@ -214,10 +235,16 @@ def check(text: object) -> str:
     if not isinstance(text, str):
         raise TranscriptError("not_text", "转写内容必须是文本", "transcript must be a string")
     if "\x00" in text or "\ufffd" in text:
-        raise TranscriptError("binary", "转写内容像是二进制文件，请粘贴文字", "transcript looks binary")
+        raise TranscriptError(
+            "binary", "转写内容像是二进制文件，请粘贴文字", "transcript looks binary"
+        )
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
     if controls > max(2, len(text) // 100):
-        raise TranscriptError("binary", "转写内容包含大量控制字符，请粘贴文字", "transcript contains control characters")
+        raise TranscriptError(
+            "binary",
+            "转写内容包含大量控制字符，请粘贴文字",
+            "transcript contains control characters",
+        )
     stripped = text.strip()
     if not stripped:
         raise TranscriptError("empty", "转写内容为空", "transcript is empty")
@@ -230,8 +257,9 @@ def check(text: object) -> str:
     cjk = sum(1 for ch in stripped if "\u4e00" <= ch <= "\u9fff")
     letters = sum(1 for ch in stripped if ch.isalpha())
     if cjk < MIN_CJK_CHARS or (letters and cjk / letters < MIN_CJK_SHARE):
-        raise TranscriptError("not_chinese", "转写内容不是中文，无法识别举报内容",
-                              "transcript is not in Chinese")
+        raise TranscriptError(
+            "not_chinese", "转写内容不是中文，无法识别举报内容", "transcript is not in Chinese"
+        )
     return text
 
 
@@ -306,7 +334,9 @@ def parse(text: str) -> Transcript:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     chars = list(text)
     for m in p["timestamp"].finditer(text):
-        if re.fullmatch(r"[\[【(（]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\]】)）]?", m.group(0)):
+        if re.fullmatch(
+            r"[\[【(（]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\]】)）]?", m.group(0)
+        ):
             _blank(chars, m.start(), m.end())
     labels: list[tuple[int, int, str]] = []
     for m in p["label"].finditer(text):
@@ -356,7 +386,7 @@ def parse(text: str) -> Transcript:
             head = p["summary"].match(sentence_text)
             if head:
                 in_summary = True
-                body = sentence_text[head.end():]
+                body = sentence_text[head.end() :]
                 ss, sentence_text = ss + head.end() + (len(body) - len(body.lstrip())), body.strip()
                 if not sentence_text:
                     continue
@@ -366,8 +396,17 @@ def parse(text: str) -> Transcript:
                 srole = role
             else:
                 srole = "agent" if _cue_score(sentence_text) > 0 else "caller"
-            sentences.append(Sentence(len(sentences), sentence_text, clean(sentence_text), srole,
-                                      turn.index, ss, ss + len(sentence_text)))
+            sentences.append(
+                Sentence(
+                    len(sentences),
+                    sentence_text,
+                    clean(sentence_text),
+                    srole,
+                    turn.index,
+                    ss,
+                    ss + len(sentence_text),
+                )
+            )
     if not labels and any(x.role == "summary" for x in sentences):
         shape = "summary"
     transcript = Transcript(text, shape, turns, sentences)
@@ -384,7 +423,9 @@ def _build_complaint(t: Transcript) -> None:
     pos = 0
     for s in order:
         piece = s.clean.rstrip("，,、 ")
-        if not piece or re.fullmatch(r"(?:你好|您好|喂|[对是好嗯哦啊行的了吧，,。！？!?\s])*", piece):
+        if not piece or re.fullmatch(
+            r"(?:你好|您好|喂|[对是好嗯哦啊行的了吧，,。！？!?\s])*", piece
+        ):
             continue  # 「对对」「好的」: nothing to extract
         if piece[-1] not in "。！？!?；;":
             piece += "。"
@@ -405,8 +446,11 @@ class DraftField:
     note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "sources": [s.as_source() for s in self.sources],
-                "note": self.note}
+        return {
+            "value": self.value,
+            "sources": [s.as_source() for s in self.sources],
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -432,9 +476,15 @@ class Draft:
         return {
             "description": self._value("description"),
             "categories": self._value("categories") or [],
-            "place": None if place is None else {
-                "province": place.province, "city": place.city, "district": place.district,
-                "town": place.town, "address": place.address, "mention": place.mention,
+            "place": None
+            if place is None
+            else {
+                "province": place.province,
+                "city": place.city,
+                "district": place.district,
+                "town": place.town,
+                "address": place.address,
+                "mention": place.mention,
                 "candidates": list(place.candidates),
             },
             "location_text": self._value("location"),
@@ -467,7 +517,7 @@ def _correction_tail(sentence: Sentence) -> str | None:
     cue = _has(sentence.clean, v.correction_cues) or ("不是" if "不是" in sentence.clean else None)
     if cue is None:
         return None
-    after = sentence.clean[sentence.clean.find(cue) + len(cue):]
+    after = sentence.clean[sentence.clean.find(cue) + len(cue) :]
     m = _patterns()["correction_tail"].search(after)
     tail = (m.group("tail") if m else after).strip(" ，,。！？!?；;")
     return tail or None
@@ -489,8 +539,9 @@ def _apply_corrections(t: Transcript, d: Draft, province: str | None, city: str 
         if place and not (place.district or place.town) and not place.candidates:
             place = None
         if (place is None or place.candidates) and d.place and d.place.district and ex.place:
-            hinted = extract(f"{d.place.district}{ex.place.mention or tail}", province=province,
-                             city=city).place
+            hinted = extract(
+                f"{d.place.district}{ex.place.mention or tail}", province=province, city=city
+            ).place
             if hinted and (hinted.town or hinted.district) and not hinted.candidates:
                 place = hinted
         if place is not None:
@@ -541,7 +592,9 @@ def build_draft(
     described = summary or sorted(problem, key=lambda s: s.index)
     if described:
         text = "".join(
-            s.clean if s.clean[-1:] in "。！？!?；;" else s.clean + "。" for s in described if s.clean
+            s.clean if s.clean[-1:] in "。！？!?；;" else s.clean + "。"
+            for s in described
+            if s.clean
         )
         d.fields["description"] = DraftField(_clip(text), described)
     elif callers:
@@ -582,7 +635,8 @@ def build_draft(
     if not ex.categories:
         topic = next((k for k in v.transfer_topics if k in t.complaint), None)
         d.transfer = (
-            v.transfer_topics[topic] if topic
+            v.transfer_topics[topic]
+            if topic
             else "来电未反映生态环境问题（未发现污染现象），请按12345流程转相关部门办理"
         )
     return d
@@ -615,8 +669,9 @@ def _contact(t: Transcript, d: Draft, caller_number: str | None) -> None:
         d.contact_phone = number
         d.fields["contact"] = DraftField(number, [], "来电号码")
     elif caller_number:
-        d.warnings.append({"code": "caller_number_invalid",
-                           "message": "来电号码无法识别，请向来电人确认联系方式"})
+        d.warnings.append(
+            {"code": "caller_number_invalid", "message": "来电号码无法识别，请向来电人确认联系方式"}
+        )
 
 
 def _warnings(t: Transcript, d: Draft) -> None:
@@ -626,21 +681,32 @@ def _warnings(t: Transcript, d: Draft) -> None:
     others = [p for p in ex.polluters if p != (d.fields.get("polluter") or DraftField(None)).value]
     corrected = {s.index for f in d.fields.values() if f.note == "来电人更正" for s in f.sources}
     far = [
-        p for p in ex.places
-        if d.place and (p.district, p.town) != (d.place.district, d.place.town)
-        and (p.town or p.district) and not corrected
+        p
+        for p in ex.places
+        if d.place
+        and (p.district, p.town) != (d.place.district, d.place.town)
+        and (p.town or p.district)
+        and not corrected
     ]
     if second is not None or (others and far):
         detail = "、".join(dict.fromkeys([*others, *(x.area_text for x in far)]))
-        d.warnings.append({
-            "code": "multiple_problems",
-            "message": "来电可能反映了不止一个问题" + (f"（另见：{detail}）" if detail else "")
-            + "。本草稿按第一个问题填写，其余问题请另行登记。",
-            **({"sentence": second.text} if second is not None else {}),
-        })
+        d.warnings.append(
+            {
+                "code": "multiple_problems",
+                "message": "来电可能反映了不止一个问题"
+                + (f"（另见：{detail}）" if detail else "")
+                + "。本草稿按第一个问题填写，其余问题请另行登记。",
+                **({"sentence": second.text} if second is not None else {}),
+            }
+        )
     if d.place is not None and d.place.candidates:
-        d.warnings.append({"code": "ambiguous_place",
-                           "message": f"“{d.place.mention}”在本市有多处，请向来电人确认区县"})
+        d.warnings.append(
+            {
+                "code": "ambiguous_place",
+                "message": f"“{d.place.mention}”在本市有多处，请向来电人确认区县",
+            }
+        )
     if t.shape == "unlabelled" and not any(s.role == "agent" for s in t.sentences):
-        d.warnings.append({"code": "no_speakers",
-                           "message": "未识别出说话人，整段按来电人的话处理，请核对"})
+        d.warnings.append(
+            {"code": "no_speakers", "message": "未识别出说话人，整段按来电人的话处理，请核对"}
+        )

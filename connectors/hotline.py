@@ -57,7 +57,9 @@ class HotlineConfig:
     def from_credentials(cls, creds: dict[str, Any] | None) -> HotlineConfig:
         creds = creds or {}
         return cls(
-            internal_token=str(creds.get("internal_token") or os.environ.get("GW_INTERNAL_TOKEN", "")),
+            internal_token=str(
+                creds.get("internal_token") or os.environ.get("GW_INTERNAL_TOKEN", "")
+            ),
             province=os.environ.get("GW_DEPLOYMENT_PROVINCE", "四川省"),
             city=os.environ.get("GW_DEPLOYMENT_CITY", "绵阳市"),
             timezone=os.environ.get("GW_TIMEZONE", "Asia/Shanghai"),
@@ -110,7 +112,9 @@ class HotlineInput(InputChannel):
 
     def _warm_up(self) -> None:
         try:
-            draft = self._draft(NewCall("warm-up", "来电人：涪城区青义镇有工厂冒黑烟。", None, None, None))
+            draft = self._draft(
+                NewCall("warm-up", "来电人：涪城区青义镇有工厂冒黑烟。", None, None, None)
+            )
             logger.debug("hotline warm-up done: %s", sorted(draft.fields))
         except Exception:  # pragma: no cover - a failed warm-up only costs the first call time
             logger.exception("hotline warm-up failed")
@@ -122,19 +126,27 @@ class HotlineInput(InputChannel):
 
     def _draft(self, call: NewCall) -> Draft:
         transcript = parse(call.transcript)
-        return build_draft(transcript, caller_number=call.caller_number,
-                           province=self.config.province, city=self.config.city)
+        return build_draft(
+            transcript,
+            caller_number=call.caller_number,
+            province=self.config.province,
+            city=self.config.city,
+        )
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         if not self._authorised(request):
-            raise HotlineError("forbidden", "未授权：缺少或错误的 X-GW-Token",
-                               "missing or wrong X-GW-Token", 403)
+            raise HotlineError(
+                "forbidden", "未授权：缺少或错误的 X-GW-Token", "missing or wrong X-GW-Token", 403
+            )
         req = parse_request(decode_body(request.body), timezone=self.config.timezone)
         if isinstance(req, NewCall) and len(req.transcript) > self.config.max_chars:
-            raise HotlineError("too_long", f"转写内容超过上限{self.config.max_chars}字",
-                               f"transcript longer than {self.config.max_chars} characters")
+            raise HotlineError(
+                "too_long",
+                f"转写内容超过上限{self.config.max_chars}字",
+                f"transcript longer than {self.config.max_chars} characters",
+            )
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or agent.tracker_store is None:
             raise HotlineError("unavailable", "机器人尚未就绪，请稍后再试", "bot not ready", 503)
@@ -143,40 +155,60 @@ class HotlineInput(InputChannel):
                 return await self._new_call(agent, req, on_new_message)
             return await self._follow_up(agent, req, on_new_message)
 
-    async def _new_call(self, agent: Any, call: NewCall,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _new_call(
+        self, agent: Any, call: NewCall, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         self.stats["calls"] += 1
         loop = asyncio.get_running_loop()
         draft = await loop.run_in_executor(None, self._draft, call)
-        logger.info("hotline call %s: %d chars, shape=%s, fields=%s, caller=%s", call.call_id,
-                    len(call.transcript), draft.transcript.shape, ",".join(sorted(draft.fields)),
-                    mask_phone(call.caller_number))
+        logger.info(
+            "hotline call %s: %d chars, shape=%s, fields=%s, caller=%s",
+            call.call_id,
+            len(call.transcript),
+            draft.transcript.shape,
+            ",".join(sorted(draft.fields)),
+            mask_phone(call.caller_number),
+        )
         tracker = await agent.tracker_store.retrieve(call.sender_id)
-        if tracker is not None and tracker.get_slot("filed_ticket") and not tracker.get_slot(
-            "report_uid"
+        if (
+            tracker is not None
+            and tracker.get_slot("filed_ticket")
+            and not tracker.get_slot("report_uid")
         ):
             # Filed before (an export imported twice, a double click): answer with the ticket.
-            return await self._answer(agent, call.call_id, [{
-                "text": f"该来电已登记，编号 {tracker.get_slot('filed_ticket')}，不会重复登记。"}])
+            return await self._answer(
+                agent,
+                call.call_id,
+                [
+                    {
+                        "text": f"该来电已登记，编号 {tracker.get_slot('filed_ticket')}，不会重复登记。"
+                    }
+                ],
+            )
         if draft.transfer and not call.force_report:
             self.stats["transfers"] += 1
-            return response.json(transfer_response(call.call_id, draft.transfer,
-                                                   draft.transcript.shape, draft.warnings))
+            return response.json(
+                transfer_response(
+                    call.call_id, draft.transfer, draft.transcript.shape, draft.warnings
+                )
+            )
         if tracker is not None and tracker.applied_events():
             tracker.update(Restarted())  # a re-pasted transcript replaces the unfinished draft
             await agent.tracker_store.save(tracker)
         text = draft.transcript.complaint[:MAX_FIRST_MESSAGE_CHARS] or call.transcript[:200]
-        metadata = {"hotline": {
-            "call_id": call.call_id,
-            "agent_id": call.agent_id,
-            "started_at": call.started_at,
-            "transcript": call.transcript,
-            "shape": draft.transcript.shape,
-            "draft": draft.slot_values(),
-            "sources": draft.sources(),
-            "notes": draft.notes(),
-            "warnings": draft.warnings,
-        }}
+        metadata = {
+            "hotline": {
+                "call_id": call.call_id,
+                "agent_id": call.agent_id,
+                "started_at": call.started_at,
+                "transcript": call.transcript,
+                "shape": draft.transcript.shape,
+                "draft": draft.slot_values(),
+                "sources": draft.sources(),
+                "notes": draft.notes(),
+                "warnings": draft.warnings,
+            }
+        }
         parse_data = {
             "text": text,
             "intent": {"name": "report_problem", "confidence": 1.0},
@@ -184,30 +216,52 @@ class HotlineInput(InputChannel):
             "entities": [],
         }
         out = CollectingOutputChannel()
-        await on_new_message(UserMessage(text, out, call.sender_id, parse_data=parse_data,
-                                         input_channel=self.name(), metadata=metadata))
+        await on_new_message(
+            UserMessage(
+                text,
+                out,
+                call.sender_id,
+                parse_data=parse_data,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+        )
         return await self._answer(agent, call.call_id, out.messages)
 
-    async def _follow_up(self, agent: Any, msg: FollowUp,
-                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _follow_up(
+        self, agent: Any, msg: FollowUp, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         tracker = await agent.tracker_store.retrieve(msg.sender_id)
         if tracker is None or not tracker.events:
-            raise HotlineError("unknown_call", "没有这个来电的记录，请先提交转写内容",
-                               "no conversation for this call_id: post the transcript first", 404)
+            raise HotlineError(
+                "unknown_call",
+                "没有这个来电的记录，请先提交转写内容",
+                "no conversation for this call_id: post the transcript first",
+                404,
+            )
         self.stats["follow_ups"] += 1
         out = CollectingOutputChannel()
         metadata = {"hotline": {"call_id": msg.call_id, "agent_id": msg.agent_id}}
-        await on_new_message(UserMessage(msg.message, out, msg.sender_id,
-                                         input_channel=self.name(), metadata=metadata))
+        await on_new_message(
+            UserMessage(
+                msg.message, out, msg.sender_id, input_channel=self.name(), metadata=metadata
+            )
+        )
         return await self._answer(agent, msg.call_id, out.messages)
 
-    async def _answer(self, agent: Any, call_id: str,
-                      messages: list[dict[str, Any]]) -> HTTPResponse:
+    async def _answer(
+        self, agent: Any, call_id: str, messages: list[dict[str, Any]]
+    ) -> HTTPResponse:
         tracker = await agent.tracker_store.retrieve(f"hotline:{call_id}")
         slots = tracker.current_slot_values() if tracker is not None else {}
         # All events since the last restart: applied_events() hides user turns inside the form.
         events = [e.as_dict() for e in tracker.events] if tracker is not None else []
         body = build_response(call_id, messages=messages, slots=slots, events=events)
-        logger.info("hotline call %s: status=%s missing=%s ticket=%s", call_id, body["status"],
-                    ",".join(m["field"] for m in body["missing"]), body["ticket"])
+        logger.info(
+            "hotline call %s: status=%s missing=%s ticket=%s",
+            call_id,
+            body["status"],
+            ",".join(m["field"] for m in body["missing"]),
+            body["ticket"],
+        )
         return response.json(body)

@@ -45,8 +45,14 @@ class HotlineError(Exception):
         self.code, self.zh, self.en, self.status = code, zh, en, status
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.zh, "message_en": self.en,
-                          "reason": f"{self.zh} ({self.en})"}}
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.zh,
+                "message_en": self.en,
+                "reason": f"{self.zh} ({self.en})",
+            }
+        }
 
     @classmethod
     def from_transcript(cls, exc: TranscriptError) -> HotlineError:
@@ -90,19 +96,26 @@ def decode_body(raw: bytes | None) -> dict[str, Any]:
 
     raw = raw or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise HotlineError("too_large", f"请求过大（超过{MAX_BODY_BYTES // 1024} KB），请只粘贴本次来电的转写",
-                           f"request body larger than {MAX_BODY_BYTES // 1024} KB", 413)
+        raise HotlineError(
+            "too_large",
+            f"请求过大（超过{MAX_BODY_BYTES // 1024} KB），请只粘贴本次来电的转写",
+            f"request body larger than {MAX_BODY_BYTES // 1024} KB",
+            413,
+        )
     if not raw.strip():
         raise HotlineError("empty", "请求为空", "empty request body")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HotlineError("binary", "请求不是UTF-8文本（可能是二进制文件）",
-                           "request body is not UTF-8 text") from exc
+        raise HotlineError(
+            "binary", "请求不是UTF-8文本（可能是二进制文件）", "request body is not UTF-8 text"
+        ) from exc
     try:
         body = json.loads(text)
     except ValueError as exc:
-        raise HotlineError("bad_json", "请求不是有效的JSON", "request body is not valid JSON") from exc
+        raise HotlineError(
+            "bad_json", "请求不是有效的JSON", "request body is not valid JSON"
+        ) from exc
     if not isinstance(body, dict):
         raise HotlineError("bad_json", "请求必须是JSON对象", "request body must be a JSON object")
     return body
@@ -116,7 +129,9 @@ def _optional_str(body: Mapping[str, Any], key: str, limit: int) -> str | None:
         raise HotlineError(f"bad_{key}", f"{key} 必须是文本", f"{key} must be a string")
     text = str(value).strip()
     if len(text) > limit:
-        raise HotlineError(f"bad_{key}", f"{key} 过长（最多{limit}字符）", f"{key} longer than {limit}")
+        raise HotlineError(
+            f"bad_{key}", f"{key} 过长（最多{limit}字符）", f"{key} longer than {limit}"
+        )
     return text or None
 
 
@@ -127,19 +142,27 @@ def started_at_iso(value: str | None, timezone: str = "Asia/Shanghai") -> str | 
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise HotlineError("bad_started_at", "通话开始时间格式无效，应为 ISO 8601（如 2026-11-23T21:05:00+08:00）",
-                           "started_at is not an ISO 8601 time") from exc
+        raise HotlineError(
+            "bad_started_at",
+            "通话开始时间格式无效，应为 ISO 8601（如 2026-11-23T21:05:00+08:00）",
+            "started_at is not an ISO 8601 time",
+        ) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment.isoformat()
 
 
-def parse_request(body: Mapping[str, Any], *, timezone: str = "Asia/Shanghai") -> NewCall | FollowUp:
+def parse_request(
+    body: Mapping[str, Any], *, timezone: str = "Asia/Shanghai"
+) -> NewCall | FollowUp:
     """A new call (`transcript` + metadata) or the agent's follow-up (`message`)."""
     call_id = body.get("call_id")
     if not isinstance(call_id, (str, int)) or not CALL_ID_RE.match(str(call_id)):
-        raise HotlineError("bad_call_id", "call_id 缺失或无效（字母、数字、._:-，最多64个字符）",
-                           "call_id missing or invalid (letters, digits, ._:-, up to 64)")
+        raise HotlineError(
+            "bad_call_id",
+            "call_id 缺失或无效（字母、数字、._:-，最多64个字符）",
+            "call_id missing or invalid (letters, digits, ._:-, up to 64)",
+        )
     call_id = str(call_id)
     agent_id = _optional_str(body, "agent_id", 64)
     if "transcript" in body:
@@ -161,11 +184,17 @@ def parse_request(body: Mapping[str, Any], *, timezone: str = "Asia/Shanghai") -
         if not isinstance(message, str) or not message.strip():
             raise HotlineError("empty", "回复内容为空", "message is empty")
         if "\x00" in message or len(message) > MAX_MESSAGE_CHARS:
-            raise HotlineError("bad_message", f"回复内容无效或过长（最多{MAX_MESSAGE_CHARS}字）",
-                               f"message is binary or longer than {MAX_MESSAGE_CHARS} characters")
+            raise HotlineError(
+                "bad_message",
+                f"回复内容无效或过长（最多{MAX_MESSAGE_CHARS}字）",
+                f"message is binary or longer than {MAX_MESSAGE_CHARS} characters",
+            )
         return FollowUp(call_id=call_id, message=message.strip(), agent_id=agent_id)
-    raise HotlineError("missing_transcript", "缺少 transcript（新来电）或 message（补充回答）",
-                       "either transcript (new call) or message (follow-up) is required")
+    raise HotlineError(
+        "missing_transcript",
+        "缺少 transcript（新来电）或 message（补充回答）",
+        "either transcript (new call) or message (follow-up) is required",
+    )
 
 
 # -- the answer ------------------------------------------------------------------------------------
@@ -246,7 +275,8 @@ def missing_fields(slots: Mapping[str, Any]) -> list[dict[str, str]]:
         question = asked.get(name, "")
         if name == "area" and slots.get("place_candidates"):
             question = "“{}”有多处，请确认是哪个区县：{}".format(
-                slots.get("address") or "这个地点", "；".join(slots["place_candidates"]))
+                slots.get("address") or "这个地点", "；".join(slots["place_candidates"])
+            )
         out.append({"field": name, "label": FIELD_LABELS[name], "question": question})
     return out
 
@@ -262,7 +292,7 @@ def build_response(
     missing (with the question to ask), the ticket once filed. `events`: the conversation's
     events as dicts; only those after the last restart count."""
     restarts = [i for i, e in enumerate(events) if e.get("event") == "restart"]
-    events = events[restarts[-1] + 1:] if restarts else events
+    events = events[restarts[-1] + 1 :] if restarts else events
     hotline = _draft_event(events) or {}
     sources: Mapping[str, Any] = hotline.get("sources") or {}
     notes: Mapping[str, Any] = hotline.get("notes") or {}
@@ -275,15 +305,23 @@ def build_response(
             continue
         agent_text = origins.get(name)
         if agent_text:
-            field: FieldOut = {"value": value, "label": FIELD_LABELS[name], "by": "agent",
-                               "note": "坐席补充/更正", "sources": [
-                                   {"sentence": agent_text, "speaker": "agent", "start": -1, "end": -1}]}
+            field: FieldOut = {
+                "value": value,
+                "label": FIELD_LABELS[name],
+                "by": "agent",
+                "note": "坐席补充/更正",
+                "sources": [{"sentence": agent_text, "speaker": "agent", "start": -1, "end": -1}],
+            }
         else:
             src = list(sources.get(SOURCE_FIELD.get(name, name)) or [])
             note = notes.get(name)
-            field = {"value": value, "label": FIELD_LABELS[name],
-                     "by": "call" if (note == "来电号码" and not src) else "transcript",
-                     "note": note, "sources": src}
+            field = {
+                "value": value,
+                "label": FIELD_LABELS[name],
+                "by": "call" if (note == "来电号码" and not src) else "transcript",
+                "note": note,
+                "sources": src,
+            }
         draft[name] = field
     out_messages = [
         {k: v for k, v in m.items() if k in ("text", "buttons") and v} for m in messages
@@ -301,11 +339,14 @@ def build_response(
     }
 
 
-def transfer_response(call_id: str, reason: str, shape: str,
-                      warnings: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+def transfer_response(
+    call_id: str, reason: str, shape: str, warnings: Sequence[Mapping[str, str]]
+) -> dict[str, Any]:
     """A call with no environmental problem: nothing is filed; the agent transfers it."""
-    text = (f"该来电未发现生态环境问题，未登记。建议转办：{reason}。"
-            "如确属生态环境问题，请带 force_report=true 重新提交。")
+    text = (
+        f"该来电未发现生态环境问题，未登记。建议转办：{reason}。"
+        "如确属生态环境问题，请带 force_report=true 重新提交。"
+    )
     return {
         "call_id": call_id,
         "status": "transfer",
@@ -320,7 +361,17 @@ def transfer_response(call_id: str, reason: str, shape: str,
 
 
 __all__ = [
-    "MAX_BODY_BYTES", "MAX_TRANSCRIPT_CHARS", "FollowUp", "HotlineError", "NewCall",
-    "build_response", "decode_body", "field_origins", "missing_fields", "parse_request",
-    "sender_id", "status_of", "transfer_response",
+    "MAX_BODY_BYTES",
+    "MAX_TRANSCRIPT_CHARS",
+    "FollowUp",
+    "HotlineError",
+    "NewCall",
+    "build_response",
+    "decode_body",
+    "field_origins",
+    "missing_fields",
+    "parse_request",
+    "sender_id",
+    "status_of",
+    "transfer_response",
 ]

@@ -156,9 +156,7 @@ class WeChatOutput(OutputChannel):
     async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
         self.channel.queue_reply(recipient_id, attachment)
 
-    async def send_elements(
-        self, recipient_id: str, elements: Any, **kwargs: Any
-    ) -> None:
+    async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
         for element in elements or []:
             title = element.get("title") if isinstance(element, dict) else None
             if title:
@@ -191,8 +189,9 @@ class WeChatInput(InputChannel):
         self.crypto = (
             WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         )
-        self.client = ApiClient(config.app_id, config.secret, base_url=config.api_base_url,
-                                timeout=config.api_timeout_s)
+        self.client = ApiClient(
+            config.app_id, config.secret, base_url=config.api_base_url, timeout=config.api_timeout_s
+        )
         self.seen = SeenMessages()
         self.turns = UserLanes("turn")
         self.deliveries = UserLanes("delivery")
@@ -212,15 +211,12 @@ class WeChatInput(InputChannel):
         return WeChatOutput(self)
 
     # -- the webhook ----------------------------------------------------------------------------
-    def blueprint(
-        self, on_new_message: OnNewMessage
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("wechat_webhook", __name__)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", **self.stats,
-                                  "busy_users": self.turns.busy})
+            return response.json({"status": "ok", **self.stats, "busy_users": self.turns.busy})
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -232,8 +228,8 @@ class WeChatInput(InputChannel):
             if self.crypto and args.get("msg_signature"):
                 try:
                     echostr = self.crypto.check_signature(
-                        args.get("msg_signature"), args.get("timestamp"), args.get("nonce"),
-                        echostr)
+                        args.get("msg_signature"), args.get("timestamp"), args.get("nonce"), echostr
+                    )
                 except InvalidSignatureException:
                     return response.text("invalid signature", status=403)
             return response.text(str(echostr))
@@ -257,9 +253,7 @@ class WeChatInput(InputChannel):
             return False
         return True
 
-    async def _receive(
-        self, request: Request, on_new_message: OnNewMessage
-    ) -> HTTPResponse:
+    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         self._main_loop = asyncio.get_running_loop()
         args = request.args
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
@@ -275,8 +269,7 @@ class WeChatInput(InputChannel):
         if encrypted:
             assert self.crypto is not None
             try:
-                xml = self.crypto.decrypt_message(body, args.get("msg_signature"), timestamp,
-                                                  nonce)
+                xml = self.crypto.decrypt_message(body, args.get("msg_signature"), timestamp, nonce)
             except InvalidSignatureException:
                 return response.text("invalid message signature", status=403)
             except Exception as exc:
@@ -309,13 +302,15 @@ class WeChatInput(InputChannel):
         if inbound.kind == "ignored" or (inbound.text is None and inbound.media_id is None):
             return response.text("success")
         received_at = datetime.now(timezone.utc)
-        if not self.turns.submit(user, lambda: self._turn(msg, inbound, received_at,
-                                                          on_new_message)):
+        if not self.turns.submit(
+            user, lambda: self._turn(msg, inbound, received_at, on_new_message)
+        ):
             self.queue_reply(user, "消息太多了，请稍等一会儿再发。")
         return response.text("success")
 
-    def _passive_reply(self, text: str, msg: BaseMessage, timestamp: str | None,
-                       nonce: str | None, encrypted: bool) -> HTTPResponse:
+    def _passive_reply(
+        self, text: str, msg: BaseMessage, timestamp: str | None, nonce: str | None, encrypted: bool
+    ) -> HTTPResponse:
         """Static answers (welcome, unsupported type) go in the HTTP reply itself."""
         xml = create_reply(text, msg).render()
         if encrypted and self.crypto is not None:
@@ -336,16 +331,24 @@ class WeChatInput(InputChannel):
             loop = asyncio.get_running_loop()
             inbound = await loop.run_in_executor(None, translate, msg, self.resolve_area)
         metadata: dict[str, Any] = {
-            "wechat": {"msg_id": str(msg.id or ""), "msg_type": msg.type,
-                       "create_time": msg.time, "received_at": received_at.isoformat()},
+            "wechat": {
+                "msg_id": str(msg.id or ""),
+                "msg_type": msg.type,
+                "create_time": msg.time,
+                "received_at": received_at.isoformat(),
+            },
             **inbound.metadata,
         }
         if inbound.evidence_kind:
             evidence = await self._keep_evidence(msg, inbound, received_at)
             if evidence is None:
                 names = texts()["media_names"]
-                self.queue_reply(user, str(texts()["media_failed"]).format(
-                    kind=names.get(inbound.evidence_kind, "文件")))
+                self.queue_reply(
+                    user,
+                    str(texts()["media_failed"]).format(
+                        kind=names.get(inbound.evidence_kind, "文件")
+                    ),
+                )
                 return
             metadata["evidence"] = evidence
         if inbound.notice:
@@ -356,12 +359,18 @@ class WeChatInput(InputChannel):
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
         message = UserMessage(
-            text, WeChatOutput(self), user, input_channel=self.name(),
-            message_id=f"wx-{msg.id}" if msg.id else None, metadata=metadata,
+            text,
+            WeChatOutput(self),
+            user,
+            input_channel=self.name(),
+            message_id=f"wx-{msg.id}" if msg.id else None,
+            metadata=metadata,
         )
         # Model inference is CPU work that would hold the Sanic loop for every turn in flight;
         # on its own loop it cannot delay WeChat's next webhook call past 5 s.
-        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(on_new_message(message), self._turns_loop())
+        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
+            on_new_message(message), self._turns_loop()
+        )
         await asyncio.wrap_future(future)
 
     def _turns_loop(self) -> asyncio.AbstractEventLoop:
@@ -371,8 +380,9 @@ class WeChatInput(InputChannel):
             self._turn_loop = loop
         return self._turn_loop
 
-    async def _keep_evidence(self, msg: BaseMessage, inbound: Inbound,
-                             received_at: datetime) -> dict[str, Any] | None:
+    async def _keep_evidence(
+        self, msg: BaseMessage, inbound: Inbound, received_at: datetime
+    ) -> dict[str, Any] | None:
         """Downloads the media (ids expire in 3 days) and hands it to the app; None on failure."""
         if inbound.evidence_kind == "link":
             data, content_type = (inbound.link_url or "").encode(), "text/uri-list"
@@ -382,9 +392,13 @@ class WeChatInput(InputChannel):
                 return None
             data, content_type = downloaded
         form = {
-            "channel": "wechat", "sender_id": msg.source, "kind": str(inbound.evidence_kind),
-            "received_at": received_at.isoformat(), "msg_id": str(msg.id or ""),
-            "media_id": inbound.media_id or "", "note": inbound.note or "",
+            "channel": "wechat",
+            "sender_id": msg.source,
+            "kind": str(inbound.evidence_kind),
+            "received_at": received_at.isoformat(),
+            "msg_id": str(msg.id or ""),
+            "media_id": inbound.media_id or "",
+            "note": inbound.note or "",
         }
         for attempt in range(1, 4):
             try:
@@ -410,8 +424,7 @@ class WeChatInput(InputChannel):
                 await asyncio.sleep(backoff(attempt))
         return None
 
-    async def _upload(self, form: dict[str, str], data: bytes,
-                      content_type: str) -> dict[str, Any]:
+    async def _upload(self, form: dict[str, str], data: bytes, content_type: str) -> dict[str, Any]:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         body = aiohttp.FormData()
@@ -419,9 +432,11 @@ class WeChatInput(InputChannel):
             if value:
                 body.add_field(key, value)
         body.add_field("file", data, filename="evidence", content_type=content_type)
-        async with self._http.post(f"{self.config.app_url}/internal/channels/evidence",
-                                   data=body,
-                                   headers={TOKEN_HEADER: self.config.internal_token}) as r:
+        async with self._http.post(
+            f"{self.config.app_url}/internal/channels/evidence",
+            data=body,
+            headers={TOKEN_HEADER: self.config.internal_token},
+        ) as r:
             if r.status != 200:
                 raise RuntimeError(f"app answered {r.status}")
             result: dict[str, Any] = await r.json()
@@ -457,11 +472,16 @@ class WeChatInput(InputChannel):
             except WeChatClientException as exc:
                 if exc.errcode in PERMANENT_ERRCODES or exc.errcode == OUT_OF_WINDOW_ERRCODE:
                     break
-                logger.warning("reply to %s failed (attempt %d): %s", mask_user(user), attempt,
-                               exc.errcode)
+                logger.warning(
+                    "reply to %s failed (attempt %d): %s", mask_user(user), attempt, exc.errcode
+                )
             except Exception as exc:
-                logger.warning("reply to %s failed (attempt %d): %s", mask_user(user), attempt,
-                               type(exc).__name__)
+                logger.warning(
+                    "reply to %s failed (attempt %d): %s",
+                    mask_user(user),
+                    attempt,
+                    type(exc).__name__,
+                )
             if attempt < self.config.send_attempts:
                 await asyncio.sleep(backoff(attempt))
         self.stats["send_failures"] += 1
@@ -479,14 +499,16 @@ class WeChatInput(InputChannel):
         except Exception:
             body = None
         if not isinstance(body, dict) or not body.get("recipient") or not body.get("text"):
-            return response.json({"error": "recipient and text required", "retry": False},
-                                 status=400)
+            return response.json(
+                {"error": "recipient and text required", "retry": False}, status=400
+            )
         user, text = str(body["recipient"]), str(body["text"])
         if user in self.unsubscribed:
             return response.json({"error": "citizen unsubscribed", "retry": False}, status=422)
         loop = asyncio.get_running_loop()
-        if within_service_window(await self._last_user_time(request, user),
-                                 window_s=self.config.service_window_s):
+        if within_service_window(
+            await self._last_user_time(request, user), window_s=self.config.service_window_s
+        ):
             try:
                 for part in clip_text(text):
                     await loop.run_in_executor(None, self.client.message.send_text, user, part)
@@ -497,12 +519,15 @@ class WeChatInput(InputChannel):
             except Exception as exc:
                 return response.json({"error": type(exc).__name__, "retry": True}, status=502)
         if not self.config.template_id:
-            return response.json({"error": "outside the 48 h window and no template configured",
-                                  "retry": False}, status=422)
+            return response.json(
+                {"error": "outside the 48 h window and no template configured", "retry": False},
+                status=422,
+            )
         data = template_payload(body.get("data") or {})
         try:
-            await loop.run_in_executor(None, self.client.message.send_template, user,
-                                       self.config.template_id, data)
+            await loop.run_in_executor(
+                None, self.client.message.send_template, user, self.config.template_id, data
+            )
         except WeChatClientException as exc:
             return self._send_error(exc)
         except Exception as exc:
@@ -512,8 +537,10 @@ class WeChatInput(InputChannel):
     @staticmethod
     def _send_error(exc: WeChatClientException) -> HTTPResponse:
         permanent = exc.errcode in PERMANENT_ERRCODES
-        return response.json({"error": f"WeChat error {exc.errcode}", "retry": not permanent},
-                             status=422 if permanent else 502)
+        return response.json(
+            {"error": f"WeChat error {exc.errcode}", "retry": not permanent},
+            status=422 if permanent else 502,
+        )
 
     async def _last_user_time(self, request: Request, user: str) -> float | None:
         """When the citizen last wrote: this process's memory, else the tracker store."""

@@ -30,8 +30,11 @@ def install(app_id: str, secret: str, base_url: str = DEFAULT_API_BASE_URL) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m connectors.wechat_menu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m connectors.wechat_menu",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["install", "show"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -95,17 +95,32 @@ def translate(msg: BaseMessage, resolve_area: AreaResolver | None = None) -> Inb
     if isinstance(msg, VoiceMessage):
         recognition = (msg.recognition or "").strip()
         if recognition:
-            return Inbound("voice", text=recognition[:3000], media_id=msg.media_id,
-                           evidence_kind="voice", note=f"语音识别：{recognition[:1000]}")
-        return Inbound("voice", text=media["voice"], media_id=msg.media_id, evidence_kind="voice",
-                       notice=str(t["voice_no_text"]))
+            return Inbound(
+                "voice",
+                text=recognition[:3000],
+                media_id=msg.media_id,
+                evidence_kind="voice",
+                note=f"语音识别：{recognition[:1000]}",
+            )
+        return Inbound(
+            "voice",
+            text=media["voice"],
+            media_id=msg.media_id,
+            evidence_kind="voice",
+            notice=str(t["voice_no_text"]),
+        )
     if isinstance(msg, LocationMessage):
         return _location(msg, resolve_area)
     if isinstance(msg, LinkMessage):
         title = (msg.title or "").strip()[:200]
         text = f"{media['link']} {title}".strip()
-        return Inbound("link", text=text, evidence_kind="link", link_url=(msg.url or "")[:2000],
-                       note=f"{title}\n{msg.url or ''}".strip())
+        return Inbound(
+            "link",
+            text=text,
+            evidence_kind="link",
+            link_url=(msg.url or "")[:2000],
+            note=f"{title}\n{msg.url or ''}".strip(),
+        )
     if isinstance(msg, SubscribeEvent):
         return Inbound("subscribe", immediate=str(t["welcome"]))
     if isinstance(msg, UnsubscribeEvent):
@@ -136,10 +151,16 @@ def _location(msg: LocationMessage, resolve_area: AreaResolver | None) -> Inboun
         precision: float | None = float(msg.scale)
     except (TypeError, ValueError):
         precision = None
-    pin = {"latitude": lat, "longitude": lng, "precision": precision, "label": label or None,
-           "area": area}
-    return Inbound("location", text=f"{texts()['media_text']['location']} {place}",
-                   metadata={"location": pin})
+    pin = {
+        "latitude": lat,
+        "longitude": lng,
+        "precision": precision,
+        "label": label or None,
+        "area": area,
+    }
+    return Inbound(
+        "location", text=f"{texts()['media_text']['location']} {place}", metadata={"location": pin}
+    )
 
 
 def dedupe_key(msg: BaseMessage) -> str:
@@ -237,7 +258,7 @@ def render_buttons(text: str, buttons: Sequence[Mapping[str, Any]]) -> tuple[str
     for i, button in enumerate(buttons, 1):
         title = str(button.get("title") or button.get("payload") or "").strip()
         # Titles that already start with their number ("1 大气…") keep it only once.
-        bare = title[len(str(i)):].lstrip(" .、") if title.startswith(str(i)) else title
+        bare = title[len(str(i)) :].lstrip(" .、") if title.startswith(str(i)) else title
         lines.append(f"{i}. {bare}")
         payloads.append(str(button.get("payload") or title))
     return "\n".join(lines), payloads
@@ -275,8 +296,9 @@ def clip_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
     return parts
 
 
-def within_service_window(last_user_at: float | None, now: float | None = None,
-                          window_s: float = SERVICE_WINDOW_S) -> bool:
+def within_service_window(
+    last_user_at: float | None, now: float | None = None, window_s: float = SERVICE_WINDOW_S
+) -> bool:
     """Customer-service messages are allowed for 48 h after the citizen's last message."""
     if last_user_at is None:
         return False
@@ -302,8 +324,14 @@ class ApiClient(WeChatClient):
     wechatpy fetches the access token from a fixed URL and without a timeout; both are fixed here.
     """
 
-    def __init__(self, appid: str, secret: str, *, base_url: str = DEFAULT_API_BASE_URL,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        appid: str,
+        secret: str,
+        *,
+        base_url: str = DEFAULT_API_BASE_URL,
+        timeout: float = 10.0,
+    ) -> None:
         super().__init__(appid, secret, timeout=timeout)
         self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
 
@@ -311,14 +339,18 @@ class ApiClient(WeChatClient):
         try:
             res = self._http.get(
                 url=f"{self.API_BASE_URL}token",
-                params={"grant_type": "client_credential", "appid": self.appid,
-                        "secret": self.secret},
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
                 timeout=self.timeout,
             )
             res.raise_for_status()
         except requests.RequestException as exc:
-            raise WeChatClientException(None, f"token request failed: {type(exc).__name__}",
-                                        client=self) from exc
+            raise WeChatClientException(
+                None, f"token request failed: {type(exc).__name__}", client=self
+            ) from exc
         result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self)

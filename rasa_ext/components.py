@@ -19,9 +19,7 @@ logger = logging.getLogger(__name__)
 speedups.apply()
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class TextLengthGuard(GraphComponent):
     """Cuts a message to `max_chars` before tokenising: a pasted essay must not stall the bot.
 

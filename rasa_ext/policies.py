@@ -101,8 +101,9 @@ class ActionFailurePolicy(Policy):
         custom |= set(domain.form_names)
         last = events[-1]
         if isinstance(last, ActionExecuted) and last.action_name in custom:
-            logger.warning("custom action %s produced no events: treating it as failed",
-                           last.action_name)
+            logger.warning(
+                "custom action %s produced no events: treating it as failed", last.action_name
+            )
             return self.responses.get(last.action_name or "", self.busy_response)
 
         executed = [e for e in events if isinstance(e, ActionExecuted)]
@@ -120,7 +121,7 @@ class ActionFailurePolicy(Policy):
         before = [e for e in events[: user_turns[-1]] if isinstance(e, ActionExecuted)]
         if len(before) >= 3 and before[-1].action_name == ACTION_LISTEN_NAME:
             busy, failed = before[-2].action_name, before[-3].action_name
-            after_user = [e for e in events[user_turns[-1]:] if isinstance(e, ActionExecuted)]
+            after_user = [e for e in events[user_turns[-1] :] if isinstance(e, ActionExecuted)]
             ran_since = any(e.action_name == failed for e in after_user)
             if busy in self._busy_responses() and failed in custom and not ran_since:
                 return failed

@@ -29,12 +29,29 @@ _applied = False
 
 # Event types whose schema branch is only {"event": {"const": name}}: for these the `oneOf`
 # succeeds exactly when the common properties are well-typed.
-_CONST_ONLY_EVENTS = frozenset({
-    "user_featurization", "cancel_reminder", "reminder", "action_execution_rejected",
-    "form_validation", "loop_interrupted", "form", "active_loop", "reset_slots", "resume",
-    "pause", "followup", "export", "restart", "undo", "rewind", "bot", "session_started",
-    "agent",
-})
+_CONST_ONLY_EVENTS = frozenset(
+    {
+        "user_featurization",
+        "cancel_reminder",
+        "reminder",
+        "action_execution_rejected",
+        "form_validation",
+        "loop_interrupted",
+        "form",
+        "active_loop",
+        "reset_slots",
+        "resume",
+        "pause",
+        "followup",
+        "export",
+        "restart",
+        "undo",
+        "rewind",
+        "bot",
+        "session_started",
+        "agent",
+    }
+)
 
 
 def _is_number_or_none(value: Any) -> bool:
@@ -55,7 +72,9 @@ def _event_is_valid(event: Any) -> bool:
         return False
     if "timestamp" in event and not _is_number_or_none(event["timestamp"]):
         return False
-    if "metadata" in event and not (event["metadata"] is None or isinstance(event["metadata"], dict)):
+    if "metadata" in event and not (
+        event["metadata"] is None or isinstance(event["metadata"], dict)
+    ):
         return False
     if kind in _CONST_ONLY_EVENTS:
         return True
@@ -112,9 +131,7 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 
 # --- 2. one keep-alive session per event loop for the action endpoint -------------------------
 
-_sessions: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_sessions: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
 
 
 def _dumps(obj: Any) -> str:

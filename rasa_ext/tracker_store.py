@@ -35,8 +35,9 @@ class GreenWhistleTrackerStore(SQLTrackerStore):
 
     engine: Any
 
-    def __init__(self, domain: Any = None, host: str | None = None, event_broker: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, domain: Any = None, host: str | None = None, event_broker: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         if self.engine.dialect.name == "sqlite":
             # Rasa's engine opens and closes a SQLite connection per operation (NullPool); closing
@@ -44,7 +45,10 @@ class GreenWhistleTrackerStore(SQLTrackerStore):
             url = self.engine.url
             self.engine.dispose()
             self.engine = sa.create_engine(
-                url, poolclass=QueuePool, pool_size=4, max_overflow=4,
+                url,
+                poolclass=QueuePool,
+                pool_size=4,
+                max_overflow=4,
                 connect_args={"check_same_thread": False},
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -66,8 +70,14 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
     Run one Rasa server per tracker database with this store (or use GreenWhistleTrackerStore).
     """
 
-    def __init__(self, domain: Any = None, host: str | None = None, event_broker: Any = None,
-                 cache_size: int = 5000, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        domain: Any = None,
+        host: str | None = None,
+        event_broker: Any = None,
+        cache_size: int = 5000,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         self._cache: OrderedDict[str, list[Any]] = OrderedDict()
         self._cache_size = int(cache_size)
@@ -90,16 +100,18 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         else:
             await self.stream_events(tracker)
             rows = []
-            for event in events[len(cached):]:
+            for event in events[len(cached) :]:
                 data = event.as_dict()
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:
                 # one multi-row INSERT in one transaction; the ORM unit of work cost more
                 # than the write itself

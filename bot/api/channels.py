@@ -48,9 +48,16 @@ def evidence_store(request: Request) -> EvidenceStore:
 
 def _view(v: EvidenceView, created: bool | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": v.id, "issue_id": v.issue_id, "channel": v.channel, "kind": v.kind,
-        "msg_id": v.msg_id, "sha256": v.sha256, "size": v.size, "content_type": v.content_type,
-        "received_at": v.received_at.isoformat(), "note": v.note,
+        "id": v.id,
+        "issue_id": v.issue_id,
+        "channel": v.channel,
+        "kind": v.kind,
+        "msg_id": v.msg_id,
+        "sha256": v.sha256,
+        "size": v.size,
+        "content_type": v.content_type,
+        "received_at": v.received_at.isoformat(),
+        "note": v.note,
     }
     if created is not None:
         out["created"] = created
@@ -81,9 +88,15 @@ async def upload_evidence(
     if not data:
         raise HTTPException(400, "empty file")
     view, created = evidence_store(request).add(
-        channel=channel, sender_id=sender_id, kind=kind, data=data,
+        channel=channel,
+        sender_id=sender_id,
+        kind=kind,
+        data=data,
         content_type=file.content_type or "application/octet-stream",
-        received_at=received_at, msg_id=msg_id, media_id=media_id, note=note,
+        received_at=received_at,
+        msg_id=msg_id,
+        media_id=media_id,
+        note=note,
     )
     return _view(view, created)
 

@@ -13,8 +13,9 @@ from markupsafe import Markup, escape
 PALETTE = ("#2f6b3f", "#4f9a5f", "#8cc08f", "#d9a441", "#c0583f", "#5b7fa8", "#8a6fb0", "#7a7a7a")
 
 
-def bar_chart(items: Sequence[tuple[str, int]], *, width: int = 520, bar: int = 22,
-              title: str = "") -> Markup:
+def bar_chart(
+    items: Sequence[tuple[str, int]], *, width: int = 520, bar: int = 22, title: str = ""
+) -> Markup:
     """Horizontal bars, one per (label, value), largest first as given."""
     if not items:
         return Markup('<p class="empty">本月没有数据。</p>')

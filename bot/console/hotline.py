@@ -31,8 +31,13 @@ router = APIRouter(prefix="/console/hotline", tags=["console"], include_in_schem
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 FormStr = Annotated[str, Form()]
-UNREACHABLE = {"error": {"code": "unavailable", "message": "热线通道（机器人）暂时无法连接，请稍后再试",
-                         "message_en": "the hotline channel (Rasa server) is unreachable"}}
+UNREACHABLE = {
+    "error": {
+        "code": "unavailable",
+        "message": "热线通道（机器人）暂时无法连接，请稍后再试",
+        "message_en": "the hotline channel (Rasa server) is unreachable",
+    }
+}
 
 
 def _client(settings: Settings) -> HotlineClient:
@@ -48,7 +53,11 @@ def _json(reply: HotlineReply) -> JSONResponse:
 def hotline_page(request: Request, member: Member, settings: SettingsDep) -> HTMLResponse:
     now = datetime.now(ZoneInfo(settings.timezone))
     return _page(
-        request, "hotline.html", member, settings, nav="hotline",
+        request,
+        "hotline.html",
+        member,
+        settings,
+        nav="hotline",
         call_id=f"{now:%Y%m%d%H%M}-{uuid.uuid4().hex[:6]}",
         started_at=now.strftime("%Y-%m-%dT%H:%M"),
         max_chars=MAX_TRANSCRIPT_CHARS,
@@ -79,16 +88,24 @@ async def draft(
     force_report: FormStr = "",
 ) -> JSONResponse:
     """A new call (or a re-pasted transcript of a call not yet filed)."""
-    return await _send(settings, {
-        "call_id": call_id.strip(), "transcript": transcript,
-        "caller_number": caller_number.strip() or None, "agent_id": member.username,
-        "started_at": started_at.strip() or None, "force_report": force_report == "1",
-    })
+    return await _send(
+        settings,
+        {
+            "call_id": call_id.strip(),
+            "transcript": transcript,
+            "caller_number": caller_number.strip() or None,
+            "agent_id": member.username,
+            "started_at": started_at.strip() or None,
+            "force_report": force_report == "1",
+        },
+    )
 
 
 @router.post("/reply")
-async def reply(member: Office, settings: SettingsDep, call_id: FormStr,
-                message: FormStr) -> JSONResponse:
+async def reply(
+    member: Office, settings: SettingsDep, call_id: FormStr, message: FormStr
+) -> JSONResponse:
     """The agent's answer to the bot's question, a correction (地点是…), or 确认 / 取消."""
-    return await _send(settings, {"call_id": call_id.strip(), "message": message,
-                                  "agent_id": member.username})
+    return await _send(
+        settings, {"call_id": call_id.strip(), "message": message, "agent_id": member.username}
+    )

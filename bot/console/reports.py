@@ -33,13 +33,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _xlsx(data: bytes, filename: str) -> Response:
     return Response(
-        data, media_type=XLSX,
+        data,
+        media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
 
 
 @router.get("/export.xlsx")
-def export_ledger(request: Request, store: StoreDep, settings: SettingsDep, member: Member) -> Response:
+def export_ledger(
+    request: Request, store: StoreDep, settings: SettingsDep, member: Member
+) -> Response:
     """The 台账 with the list's current filters (department staff: their issues only)."""
     now = utcnow()
     f = build_filter(request, member)
@@ -61,7 +64,10 @@ def export_overdue(store: StoreDep, settings: SettingsDep, member: Member) -> Re
 
 @router.get("/report", response_class=HTMLResponse)
 def monthly_report(
-    request: Request, store: StoreDep, settings: SettingsDep, member: Member,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    member: Member,
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")] = "",
 ) -> HTMLResponse:
     """月度通报: printable, charts drawn on the server as SVG."""
@@ -71,33 +77,46 @@ def monthly_report(
     year, mon = (int(month[:4]), int(month[5:])) if month else (local.year, local.month)
     if not 1 <= mon <= 12:
         raise InvalidReport("月份无效")
-    figs = Ledger(store, settings.timezone).monthly(year, mon, now=now,
-                                                    scope_department=member.scope_department)
+    figs = Ledger(store, settings.timezone).monthly(
+        year, mon, now=now, scope_department=member.scope_department
+    )
     prev = f"{year - (mon == 1)}-{(mon - 2) % 12 + 1:02d}"
     nxt = f"{year + (mon == 12)}-{mon % 12 + 1:02d}"
     order = ("按期办结", "超期办结", "办理中", "超期未办结", "已转办")
     sat = ("满意", "不满意", "待评价")
     return _page(
-        request, "report.html", member, settings,
+        request,
+        "report.html",
+        member,
+        settings,
         nav="report",
-        year=year, month=mon, prev=prev, next=nxt, figs=figs,
+        year=year,
+        month=mon,
+        prev=prev,
+        next=nxt,
+        figs=figs,
         generated=local.strftime("%Y-%m-%d %H:%M"),
         on_time=f"{figs.on_time_rate:.0%}" if figs.on_time_rate is not None else "—",
-        satisfaction_rate=f"{figs.satisfaction_rate:.0%}" if figs.satisfaction_rate is not None else "—",
+        satisfaction_rate=f"{figs.satisfaction_rate:.0%}"
+        if figs.satisfaction_rate is not None
+        else "—",
         chart_category=charts.bar_chart(figs.by_category.most_common(), title="按问题类型"),
         chart_district=charts.bar_chart(figs.by_district.most_common(12), title="按行政区域"),
         chart_department=charts.bar_chart(figs.by_department.most_common(), title="按责任单位"),
         chart_channel=charts.pie_chart(figs.by_channel.most_common(), title="按来源渠道"),
-        chart_timeliness=charts.pie_chart([(k, figs.timeliness[k]) for k in order if figs.timeliness[k]],
-                                          title="办理时效"),
-        chart_satisfaction=charts.pie_chart([(k, figs.satisfaction[k]) for k in sat if figs.satisfaction[k]],
-                                            title="满意度"),
+        chart_timeliness=charts.pie_chart(
+            [(k, figs.timeliness[k]) for k in order if figs.timeliness[k]], title="办理时效"
+        ),
+        chart_satisfaction=charts.pie_chart(
+            [(k, figs.satisfaction[k]) for k in sat if figs.satisfaction[k]], title="满意度"
+        ),
     )
 
 
 @router.get("/callbacks", response_class=HTMLResponse)
-def callbacks(request: Request, store: StoreDep, settings: SettingsDep, member: Member,
-              done: int = 0) -> HTMLResponse:
+def callbacks(
+    request: Request, store: StoreDep, settings: SettingsDep, member: Member, done: int = 0
+) -> HTMLResponse:
     """回访任务: hotline reporters to call back with a status update (the office's agents)."""
     tz = ZoneInfo(settings.timezone)
     with store._session() as s:
@@ -112,25 +131,32 @@ def callbacks(request: Request, store: StoreDep, settings: SettingsDep, member: 
             stmt = stmt.where(Issue.department == member.scope_department)
         rows = [
             {
-                "id": t.id, "ticket": i.ticket, "message": t.message,
-                "created": local_time(t.created_at, tz), "done": local_time(t.done_at, tz),
-                "done_by": t.done_by or "", "outcome": t.outcome or "",
-                "phone": (i.reporter_phone or "未留") if member.sees_contact else "（仅受理人员可见）",
+                "id": t.id,
+                "ticket": i.ticket,
+                "message": t.message,
+                "created": local_time(t.created_at, tz),
+                "done": local_time(t.done_at, tz),
+                "done_by": t.done_by or "",
+                "outcome": t.outcome or "",
+                "phone": (i.reporter_phone or "未留")
+                if member.sees_contact
+                else "（仅受理人员可见）",
                 "name": (i.reporter_name or "") if member.sees_contact else "",
                 "status": status_label(i.status),
                 "channel": CHANNEL_LABELS.get(i.channel, i.channel),
             }
             for t, i in s.execute(stmt).tuples()
         ]
-    return _page(request, "callbacks.html", member, settings, nav="callbacks", rows=rows,
-                 done=bool(done))
+    return _page(
+        request, "callbacks.html", member, settings, nav="callbacks", rows=rows, done=bool(done)
+    )
 
 
 @router.post("/callbacks/{task_id}")
-def callback_done(task_id: int, request: Request, member: Office,
-                  outcome: Annotated[str, Form()] = "") -> Response:
+def callback_done(
+    task_id: int, request: Request, member: Office, outcome: Annotated[str, Form()] = ""
+) -> Response:
     CaseWork(case_store(request), app_settings(request)).complete_callback(
         task_id, actor=member.actor, outcome=outcome
     )
     return RedirectResponse("/console/callbacks", status_code=303)
-

@@ -143,8 +143,9 @@ class IssueRow:
 def row_of(issue: Issue, tz: ZoneInfo, member: StaffMember, now: datetime) -> IssueRow:
     status = statuses().get(issue.status)
     due_at = issue.accept_due if issue.status == "received" else issue.handle_due
-    flag = deadlines.flag(due_at, now, finished=issue.status in lifecycle.FINISHED,
-                          pol=deadlines.policy())
+    flag = deadlines.flag(
+        due_at, now, finished=issue.status in lifecycle.FINISHED, pol=deadlines.policy()
+    )
     return IssueRow(
         ticket=issue.ticket,
         created=local_time(issue.created_at, tz),
@@ -186,8 +187,9 @@ def render_error(request: Request, status_code: int, message: str) -> Response:
     )
 
 
-def _page(request: Request, name: str, member: StaffMember | None, settings: Settings,
-          **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, name: str, member: StaffMember | None, settings: Settings, **context: Any
+) -> HTMLResponse:
     context.setdefault("nav", "")
     return templates.TemplateResponse(
         request, name, {"member": member, "timezone": settings.timezone, **context}
@@ -201,20 +203,33 @@ def _back(ticket: str, message: str = "") -> RedirectResponse:
 
 def _safe_next(target: str | None) -> str:
     """Only paths inside the console: a login link must not send staff to another site."""
-    if target and target.startswith("/console") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/console")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return "/console"
 
 
 # -- login --------------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, settings: SettingsDep, next: str = "/console",
-               error: str = "") -> HTMLResponse:
+def login_page(
+    request: Request, settings: SettingsDep, next: str = "/console", error: str = ""
+) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = _page(request, "login.html", None, settings, next=_safe_next(next),
-                     error=error, csrf_token=token)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=settings.console_secure_cookie, path="/console")
+    response = _page(
+        request, "login.html", None, settings, next=_safe_next(next), error=error, csrf_token=token
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.console_secure_cookie,
+        path="/console",
+    )
     return response
 
 
@@ -237,8 +252,13 @@ def login(
         return RedirectResponse(f"/console/login?{query}", status_code=303)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.console_secure_cookie,
-        max_age=int(settings.console_session_hours * 3600), path="/console",
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.console_secure_cookie,
+        max_age=int(settings.console_session_hours * 3600),
+        path="/console",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
@@ -312,12 +332,20 @@ def issue_list(
     issues, total, more = ledger.page(f, page=page, size=size, now=now)
     pages = max(1, math.ceil(total / size))
     return _page(
-        request, "issues.html", member, settings,
+        request,
+        "issues.html",
+        member,
+        settings,
         nav="list",
         rows=[row_of(i, tz, member, now) for i in issues],
-        page=page, pages=pages, total=total, size=size, more=more,
+        page=page,
+        pages=pages,
+        total=total,
+        size=size,
+        more=more,
         total_label=f"{total:,}+" if more else str(total),
-        f=f, form=request.query_params,
+        f=f,
+        form=request.query_params,
         paging_query=_query_without(request, "page"),
         export_query=_query_without(request, "page", "size", "sort"),
         statuses=[(c, s.label) for c, s in statuses().items()],
@@ -383,13 +411,19 @@ def _edit_values(issue: Issue) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in EDITABLE:
         value = getattr(issue, name)
-        out[name] = "、".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        out[name] = (
+            "、".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+        )
     return out
 
 
 @router.get("/issues/{ticket}", response_class=HTMLResponse)
 def issue_detail(
-    ticket: str, request: Request, store: StoreDep, settings: SettingsDep, member: Member,
+    ticket: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    member: Member,
     msg: str = "",
 ) -> HTMLResponse:
     issue = _load(store, ticket, member)
@@ -397,39 +431,57 @@ def issue_detail(
     now = utcnow()
     view = IssueView.model_validate(issue)
     with store._session() as s:
-        links = list(s.execute(
-            select(DuplicateLink).where(
-                or_(DuplicateLink.issue_id == issue.id, DuplicateLink.other_id == issue.id)
-            ).order_by(DuplicateLink.id)
-        ).scalars())
+        links = list(
+            s.execute(
+                select(DuplicateLink)
+                .where(or_(DuplicateLink.issue_id == issue.id, DuplicateLink.other_id == issue.id))
+                .order_by(DuplicateLink.id)
+            ).scalars()
+        )
         other_ids = {lk.other_id if lk.issue_id == issue.id else lk.issue_id for lk in links}
-        children = list(s.execute(
-            select(Issue).where(Issue.merged_into_id == issue.id).order_by(Issue.id)
-        ).scalars())
+        children = list(
+            s.execute(
+                select(Issue).where(Issue.merged_into_id == issue.id).order_by(Issue.id)
+            ).scalars()
+        )
         parent = s.get(Issue, issue.merged_into_id) if issue.merged_into_id else None
-        others = {
-            i.id: i for i in s.execute(select(Issue).where(Issue.id.in_(other_ids))).scalars()
-        } if other_ids else {}
-        edits = list(s.execute(
-            select(FieldEdit).where(FieldEdit.issue_id == issue.id).order_by(FieldEdit.id)
-        ).scalars())
-        evidence = list(s.execute(
-            select(Evidence).where(Evidence.issue_id == issue.id).order_by(Evidence.id)
-        ).scalars())
-        tasks = list(s.execute(
-            select(CallbackTask).where(CallbackTask.issue_id == issue.id).order_by(CallbackTask.id)
-        ).scalars())
+        others = (
+            {i.id: i for i in s.execute(select(Issue).where(Issue.id.in_(other_ids))).scalars()}
+            if other_ids
+            else {}
+        )
+        edits = list(
+            s.execute(
+                select(FieldEdit).where(FieldEdit.issue_id == issue.id).order_by(FieldEdit.id)
+            ).scalars()
+        )
+        evidence = list(
+            s.execute(
+                select(Evidence).where(Evidence.issue_id == issue.id).order_by(Evidence.id)
+            ).scalars()
+        )
+        tasks = list(
+            s.execute(
+                select(CallbackTask)
+                .where(CallbackTask.issue_id == issue.id)
+                .order_by(CallbackTask.id)
+            ).scalars()
+        )
         s.expunge_all()
     label, note = lifecycle.citizen_status(view)
     due_at = issue.accept_due if issue.status == "received" else issue.handle_due
-    flag = deadlines.flag(due_at, now, finished=issue.status in lifecycle.FINISHED,
-                          pol=deadlines.policy())
+    flag = deadlines.flag(
+        due_at, now, finished=issue.status in lifecycle.FINISHED, pol=deadlines.policy()
+    )
     targets = [t for t in lifecycle.rules().targets(issue.status) if t not in ("routed", "merged")]
     if member.role == "department":
         targets = [t for t in targets if t in ("in_progress", "resolved")]
     edit_labels = {**EDITABLE, "department": "责任单位", "satisfaction": "满意度"}
     return _page(
-        request, "issue.html", member, settings,
+        request,
+        "issue.html",
+        member,
+        settings,
         issue=issue,
         ticket=issue.ticket,
         msg=msg,
@@ -438,19 +490,24 @@ def issue_detail(
         original=citizen_text(issue.original_text, member).splitlines(),
         events=[
             {
-                "at": local_time(e.at, tz), "actor": e.actor,
-                "from_label": status_label(e.from_status), "to_label": status_label(e.to_status),
+                "at": local_time(e.at, tz),
+                "actor": e.actor,
+                "from_label": status_label(e.from_status),
+                "to_label": status_label(e.to_status),
                 "note": citizen_text(e.note, member),
             }
             for e in issue.events
         ],
         edits=[
             {
-                "at": local_time(e.at, tz), "actor": e.actor,
+                "at": local_time(e.at, tz),
+                "actor": e.actor,
                 "field": edit_labels.get(e.field, e.field),
-                "old": e.old_value if member.sees_contact or not e.field.startswith("reporter")
+                "old": e.old_value
+                if member.sees_contact or not e.field.startswith("reporter")
                 else "（已隐藏）",
-                "new": e.new_value if member.sees_contact or not e.field.startswith("reporter")
+                "new": e.new_value
+                if member.sees_contact or not e.field.startswith("reporter")
                 else "（已隐藏）",
             }
             for e in edits
@@ -472,45 +529,71 @@ def issue_detail(
         can_feedback=issue.status == "resolved",
         links=[
             {
-                "id": lk.id, "reason": lk.reason, "score": f"{lk.score:.2f}", "state": lk.state,
-                "state_label": {"suggested": "待确认", "confirmed": "已确认合并",
-                                "rejected": "已排除"}[lk.state],
-                "other": others[oid].ticket if (oid := lk.other_id if lk.issue_id == issue.id
-                                                else lk.issue_id) in others else "?",
+                "id": lk.id,
+                "reason": lk.reason,
+                "score": f"{lk.score:.2f}",
+                "state": lk.state,
+                "state_label": {
+                    "suggested": "待确认",
+                    "confirmed": "已确认合并",
+                    "rejected": "已排除",
+                }[lk.state],
+                "other": others[oid].ticket
+                if (oid := lk.other_id if lk.issue_id == issue.id else lk.issue_id) in others
+                else "?",
                 "other_status": status_label(others[oid].status) if oid in others else "",
                 "other_summary": shorten(citizen_text(others[oid].phenomenon, member), 30)
-                if oid in others else "",
+                if oid in others
+                else "",
             }
             for lk in links
         ],
         children=[
-            {"ticket": c.ticket, "channel": CHANNEL_LABELS.get(c.channel, c.channel),
-             "reporter": reporter_label(c, member), "phone": phone_label(c.reporter_phone, member),
-             "created": local_time(c.created_at, tz), "status": status_label(c.status)}
+            {
+                "ticket": c.ticket,
+                "channel": CHANNEL_LABELS.get(c.channel, c.channel),
+                "reporter": reporter_label(c, member),
+                "phone": phone_label(c.reporter_phone, member),
+                "created": local_time(c.created_at, tz),
+                "status": status_label(c.status),
+            }
             for c in children
         ],
         parent=parent.ticket if parent else None,
         evidence=[
-            {"id": ev.id, "kind": ev.kind, "content_type": ev.content_type,
-             "size_kb": f"{ev.size / 1024:.0f}", "received": local_time(ev.received_at, tz),
-             "note": citizen_text(ev.note, member), "sha": ev.sha256[:12]}
+            {
+                "id": ev.id,
+                "kind": ev.kind,
+                "content_type": ev.content_type,
+                "size_kb": f"{ev.size / 1024:.0f}",
+                "received": local_time(ev.received_at, tz),
+                "note": citizen_text(ev.note, member),
+                "sha": ev.sha256[:12],
+            }
             for ev in evidence
         ],
         tasks=[
-            {"id": t.id, "message": t.message, "created": local_time(t.created_at, tz),
-             "done": local_time(t.done_at, tz), "done_by": t.done_by or "",
-             "outcome": t.outcome or ""}
+            {
+                "id": t.id,
+                "message": t.message,
+                "created": local_time(t.created_at, tz),
+                "done": local_time(t.done_at, tz),
+                "done_by": t.done_by or "",
+                "outcome": t.outcome or "",
+            }
             for t in tasks
         ],
         map_svg=charts.position_map(issue.latitude, issue.longitude)
-        if issue.latitude is not None and issue.longitude is not None else None,
+        if issue.latitude is not None and issue.longitude is not None
+        else None,
         editable=EDITABLE,
     )
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(evidence_id: int, store: StoreDep, settings: SettingsDep,
-                  member: Member) -> Response:
+def evidence_file(
+    evidence_id: int, store: StoreDep, settings: SettingsDep, member: Member
+) -> Response:
     """The original file of a photo/video/voice note, for members who may see its issue."""
     with store._session() as s:
         ev = s.get(Evidence, evidence_id)
@@ -523,9 +606,14 @@ def evidence_file(evidence_id: int, store: StoreDep, settings: SettingsDep,
     path = blob_path(settings.evidence_dir, sha)
     if not path.is_file():
         raise IssueNotFound("证据文件不在本机存储中")
-    return FileResponse(path, media_type=content_type,
-                        headers={"Content-Security-Policy": "default-src 'none'; sandbox",
-                                 "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        path,
+        media_type=content_type,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 # -- actions ------------------------------------------------------------------------------------
@@ -542,17 +630,29 @@ def accept(ticket: str, request: Request, member: Office, note: FormStr = "") ->
 
 
 @router.post("/issues/{ticket}/route")
-def route(ticket: str, request: Request, member: Office, department: FormStr = "",
-          district: FormStr = "", note: FormStr = "") -> Response:
+def route(
+    ticket: str,
+    request: Request,
+    member: Office,
+    department: FormStr = "",
+    district: FormStr = "",
+    note: FormStr = "",
+) -> Response:
     _load(case_store(request), ticket, member)
-    _work(request).route(ticket, department=department, district=district or None,
-                         actor=member.actor, note=note.strip() or None)
+    _work(request).route(
+        ticket,
+        department=department,
+        district=district or None,
+        actor=member.actor,
+        note=note.strip() or None,
+    )
     return _back(ticket, f"已分办至{department}")
 
 
 @router.post("/issues/{ticket}/status")
-def change_status(ticket: str, request: Request, member: Writer, to_status: FormStr = "",
-                  note: FormStr = "") -> Response:
+def change_status(
+    ticket: str, request: Request, member: Writer, to_status: FormStr = "", note: FormStr = ""
+) -> Response:
     _load(case_store(request), ticket, member)
     if member.role == "department" and to_status not in ("in_progress", "resolved"):
         raise NotAuthorized("责任单位只能更新为“办理中”或“已办结”")
@@ -561,8 +661,9 @@ def change_status(ticket: str, request: Request, member: Writer, to_status: Form
 
 
 @router.post("/issues/{ticket}/merge")
-def merge(ticket: str, request: Request, member: Office, into: FormStr = "",
-          note: FormStr = "") -> Response:
+def merge(
+    ticket: str, request: Request, member: Office, into: FormStr = "", note: FormStr = ""
+) -> Response:
     _load(case_store(request), ticket, member)
     target = normalise_ticket(into) or into.strip()
     _work(request).merge(ticket, target, actor=member.actor, note=note.strip() or None)
@@ -577,27 +678,32 @@ async def edit(ticket: str, request: Request, member: Office) -> Response:
     return await run_in_threadpool(_save_edit, ticket, request, member, changes)
 
 
-def _save_edit(ticket: str, request: Request, member: StaffMember,
-               changes: dict[str, str]) -> Response:
+def _save_edit(
+    ticket: str, request: Request, member: StaffMember, changes: dict[str, str]
+) -> Response:
     _load(case_store(request), ticket, member)
     _work(request).edit(ticket, changes, actor=member.actor)
     return _back(ticket, "已保存修改")
 
 
 @router.post("/issues/{ticket}/feedback")
-def feedback(ticket: str, request: Request, member: Office, satisfied: FormStr = "",
-             comment: FormStr = "") -> Response:
+def feedback(
+    ticket: str, request: Request, member: Office, satisfied: FormStr = "", comment: FormStr = ""
+) -> Response:
     """满意度 recorded by staff (a hotline call-back); citizens answer in the chat themselves."""
     _load(case_store(request), ticket, member)
-    _work(request).feedback(ticket, satisfied=satisfied == "1", actor=member.actor,
-                            comment=comment or None)
+    _work(request).feedback(
+        ticket, satisfied=satisfied == "1", actor=member.actor, comment=comment or None
+    )
     return _back(ticket, "已记录满意度")
 
 
 @router.post("/duplicates/{link_id}")
-def decide_duplicate(link_id: int, request: Request, member: Office, decision: FormStr = "",
-                     back: FormStr = "") -> Response:
-    issue = _work(request).decide_duplicate(link_id, confirm=decision == "confirm",
-                                            actor=member.actor)
+def decide_duplicate(
+    link_id: int, request: Request, member: Office, decision: FormStr = "", back: FormStr = ""
+) -> Response:
+    issue = _work(request).decide_duplicate(
+        link_id, confirm=decision == "confirm", actor=member.actor
+    )
     ticket = normalise_ticket(back) or issue.ticket
     return _back(ticket, "已确认重复并合并" if decision == "confirm" else "已排除重复")

@@ -22,14 +22,26 @@ def load_tracker(name: str, **overrides: Any) -> Tracker:
         data["slots"].update(overrides.pop("slots"))
     data.update(overrides)
     return Tracker(
-        data["sender_id"], data["slots"], data["latest_message"], data["events"], False, None,
-        data.get("active_loop") or {}, data.get("latest_action_name"),
+        data["sender_id"],
+        data["slots"],
+        data["latest_message"],
+        data["events"],
+        False,
+        None,
+        data.get("active_loop") or {},
+        data.get("latest_action_name"),
     )
 
 
-def user_turn(text: str, intent: str, *, requested_slot: str | None = None,
-              form_active: bool = True, slots: dict[str, Any] | None = None,
-              sender_id: str = "citizen-002") -> Tracker:
+def user_turn(
+    text: str,
+    intent: str,
+    *,
+    requested_slot: str | None = None,
+    form_active: bool = True,
+    slots: dict[str, Any] | None = None,
+    sender_id: str = "citizen-002",
+) -> Tracker:
     """A tracker whose latest message is `text` with `intent`, mid-report or not."""
     all_slots: dict[str, Any] = {"requested_slot": requested_slot}
     all_slots.update(slots or {})

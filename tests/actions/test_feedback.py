@@ -35,25 +35,39 @@ def _text(d: CollectingDispatcher) -> str:
         ("feedback_unsatisfied", "还是很臭，不满意", "reopened", "重新交办"),
     ],
 )
-async def test_feedback_on_the_resolved_issue(store: CaseStore, monkeypatch: pytest.MonkeyPatch, intent: str,
-                                              text: str, status: str, reply: str) -> None:
+async def test_feedback_on_the_resolved_issue(
+    store: CaseStore,
+    monkeypatch: pytest.MonkeyPatch,
+    intent: str,
+    text: str,
+    status: str,
+    reply: str,
+) -> None:
     monkeypatch.setattr("bot.notify.status_changed", lambda *_: None)
     ticket = _resolved(store, "citizen-5")
     d = CollectingDispatcher()
     events: list[dict[str, Any]] = await ActionRecordFeedback(store).run(
-        d, user_turn(text, intent, form_active=False, sender_id="citizen-5"), {})
+        d, user_turn(text, intent, form_active=False, sender_id="citizen-5"), {}
+    )
     issue = store.get(ticket)
     assert issue is not None and issue.status == status
     assert reply in _text(d) and ticket in _text(d)
-    assert events == [{"event": "slot", "timestamp": None, "name": "feedback_ticket", "value": ticket}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "feedback_ticket", "value": ticket}
+    ]
 
 
-async def test_no_feedback_for_someone_elses_issue(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_feedback_for_someone_elses_issue(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("bot.notify.status_changed", lambda *_: None)
     ticket = _resolved(store, "citizen-5")
     d = CollectingDispatcher()
     await ActionRecordFeedback(store).run(
-        d, user_turn(f"满意 {ticket}", "feedback_satisfied", form_active=False, sender_id="stranger"), {})
+        d,
+        user_turn(f"满意 {ticket}", "feedback_satisfied", form_active=False, sender_id="stranger"),
+        {},
+    )
     assert "没有等待您评价" in _text(d)
     issue = store.get(ticket)
     assert issue is not None and issue.status == "resolved"

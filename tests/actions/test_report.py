@@ -31,7 +31,9 @@ def _texts(dispatcher: CollectingDispatcher) -> str:
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 
 
-async def test_submit_files_the_report_and_clears_the_form(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
+async def test_submit_files_the_report_and_clears_the_form(
+    store: CaseStore, dispatcher: CollectingDispatcher
+) -> None:
     events = await ActionSubmitReport(store).run(dispatcher, load_tracker("report_complete"), {})
     slots = _slots(events)
     ticket = slots["filed_ticket"]
@@ -53,7 +55,11 @@ async def test_submit_files_the_report_and_clears_the_form(store: CaseStore, dis
 
 
 async def test_submit_twice_files_once(store: CaseStore) -> None:
-    first = _slots(await ActionSubmitReport(store).run(CollectingDispatcher(), load_tracker("report_complete"), {}))
+    first = _slots(
+        await ActionSubmitReport(store).run(
+            CollectingDispatcher(), load_tracker("report_complete"), {}
+        )
+    )
     again = CollectingDispatcher()
     second = _slots(await ActionSubmitReport(store).run(again, load_tracker("report_complete"), {}))
     assert first["filed_ticket"] == second["filed_ticket"]
@@ -61,7 +67,9 @@ async def test_submit_twice_files_once(store: CaseStore) -> None:
     assert store.count() == 1
 
 
-async def test_submit_with_the_database_down_returns_no_events(dispatcher: CollectingDispatcher, tmp_path) -> None:
+async def test_submit_with_the_database_down_returns_no_events(
+    dispatcher: CollectingDispatcher, tmp_path
+) -> None:
     broken = CaseStore.from_url(f"sqlite:///{tmp_path / 'no-schema.db'}")
     events = await ActionSubmitReport(broken).run(dispatcher, load_tracker("report_complete"), {})
     # No events and no text: the ActionFailurePolicy answers "busy, nothing lost, retry".
@@ -70,15 +78,26 @@ async def test_submit_with_the_database_down_returns_no_events(dispatcher: Colle
         broken.get("HB-20260101-0001")
 
 
-async def test_submit_anonymous_keeps_no_phone(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
-    tracker = load_tracker("report_complete", slots={"contact": "匿名", "contact_phone": None, "anonymous": True,
-                                                      "report_uid": "rest:anon"})
+async def test_submit_anonymous_keeps_no_phone(
+    store: CaseStore, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = load_tracker(
+        "report_complete",
+        slots={
+            "contact": "匿名",
+            "contact_phone": None,
+            "anonymous": True,
+            "report_uid": "rest:anon",
+        },
+    )
     ticket = _slots(await ActionSubmitReport(store).run(dispatcher, tracker, {}))["filed_ticket"]
     issue = store.get(ticket)
     assert issue is not None and issue.anonymous and issue.reporter_phone is None
 
 
-async def test_submit_with_nothing_collected(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
+async def test_submit_with_nothing_collected(
+    store: CaseStore, dispatcher: CollectingDispatcher
+) -> None:
     tracker = load_tracker("report_complete", slots={"description": None, "report_messages": None})
     events = await ActionSubmitReport(store).run(dispatcher, tracker, {})
     assert _slots(events) == {"filed_ticket": None}
@@ -96,7 +115,9 @@ async def test_summary_reads_back_with_masked_phone(dispatcher: CollectingDispat
 
 
 async def test_summary_gives_a_new_report_an_id(dispatcher: CollectingDispatcher) -> None:
-    events = await ActionReportSummary().run(dispatcher, load_tracker("report_complete", slots={"report_uid": None}), {})
+    events = await ActionReportSummary().run(
+        dispatcher, load_tracker("report_complete", slots={"report_uid": None}), {}
+    )
     assert _slots(events)["report_uid"].startswith("rest:")
 
 
@@ -107,32 +128,51 @@ async def test_summary_gives_a_new_report_an_id(dispatcher: CollectingDispatcher
         ("没有", "deny", "evidence", {"evidence": "无", "has_evidence": False}),
         ("有视频，拍到了排污口", "inform", "evidence", {"has_evidence": True}),
         ("匿名", "inform", "contact", {"contact": "匿名", "anonymous": True}),
-        ("我的电话是139 1234 5678", "inform", "contact", {"contact": "13912345678", "anonymous": False}),
+        (
+            "我的电话是139 1234 5678",
+            "inform",
+            "contact",
+            {"contact": "13912345678", "anonymous": False},
+        ),
         ("3", "inform", "categories", {"categories": ["噪声"]}),
     ],
 )
-async def test_extract_answers_the_requested_slot(text: str, intent: str, requested: str,
-                                                  expected: dict[str, Any], dispatcher: CollectingDispatcher) -> None:
-    events = await ActionExtractReportSlots().run(dispatcher, user_turn(text, intent, requested_slot=requested), {})
+async def test_extract_answers_the_requested_slot(
+    text: str,
+    intent: str,
+    requested: str,
+    expected: dict[str, Any],
+    dispatcher: CollectingDispatcher,
+) -> None:
+    events = await ActionExtractReportSlots().run(
+        dispatcher, user_turn(text, intent, requested_slot=requested), {}
+    )
     slots = _slots(events)
     for key, value in expected.items():
         assert slots[key] == value
 
 
 async def test_extract_rejects_a_bad_phone_with_a_hint(dispatcher: CollectingDispatcher) -> None:
-    events = await ActionExtractReportSlots().run(dispatcher, user_turn("12345", "inform", requested_slot="contact"), {})
+    events = await ActionExtractReportSlots().run(
+        dispatcher, user_turn("12345", "inform", requested_slot="contact"), {}
+    )
     assert _slots(events)["contact"] is None
     assert "手机号" in _texts(dispatcher)
 
 
-async def test_extract_ignores_questions_about_other_things(dispatcher: CollectingDispatcher) -> None:
+async def test_extract_ignores_questions_about_other_things(
+    dispatcher: CollectingDispatcher,
+) -> None:
     events = await ActionExtractReportSlots().run(
-        dispatcher, user_turn("举报有奖励吗", "ask_reward", requested_slot="location"), {})
+        dispatcher, user_turn("举报有奖励吗", "ask_reward", requested_slot="location"), {}
+    )
     assert events == []
 
 
 async def test_one_shot_message_fills_several_slots(dispatcher: CollectingDispatcher) -> None:
-    tracker = user_turn("游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "report_problem", form_active=False)
+    tracker = user_turn(
+        "游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "report_problem", form_active=False
+    )
     slots = _slots(await ActionExtractReportSlots().run(dispatcher, tracker, {}))
     assert "大气" in slots["categories"]
     assert "石马镇" in slots["area"]
@@ -141,9 +181,15 @@ async def test_one_shot_message_fills_several_slots(dispatcher: CollectingDispat
     assert slots["description"].startswith("游仙区石马镇")
 
 
-async def test_correction_at_the_summary_replaces_the_place(dispatcher: CollectingDispatcher) -> None:
-    tracker = user_turn("不对，地点是安州区秀水镇", "correct_report", form_active=False,
-                        slots={"area": "四川省绵阳市安州区花荄镇", "location": "安州区花荄镇"})
+async def test_correction_at_the_summary_replaces_the_place(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = user_turn(
+        "不对，地点是安州区秀水镇",
+        "correct_report",
+        form_active=False,
+        slots={"area": "四川省绵阳市安州区花荄镇", "location": "安州区花荄镇"},
+    )
     slots = _slots(await ActionExtractReportSlots().run(dispatcher, tracker, {}))
     assert "秀水镇" in slots["area"]
 
@@ -154,7 +200,9 @@ async def test_ask_actions_send_their_question(dispatcher: CollectingDispatcher)
     assert events == [LISTEN]  # the question ends the bot's turn without another policy run
 
 
-async def test_ask_area_stays_quiet_when_candidates_were_listed(dispatcher: CollectingDispatcher) -> None:
+async def test_ask_area_stays_quiet_when_candidates_were_listed(
+    dispatcher: CollectingDispatcher,
+) -> None:
     events = await ActionAskArea().run(
         dispatcher, user_turn("x", "inform", slots={"place_candidates": ["a", "b"]}), {}
     )

@@ -29,10 +29,16 @@ async def test_reporter_sees_own_issues(store: CaseStore, dispatcher: Collecting
     assert _slots(events)["query_pending"] is False
 
 
-async def test_status_reflects_a_staff_change(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
+async def test_status_reflects_a_staff_change(
+    store: CaseStore, dispatcher: CollectingDispatcher
+) -> None:
     issue, _ = store.file(draft(reporter_sender_id="citizen-9"))
-    store.change_status(issue.ticket, "accepted", actor="staff-1", note="已受理，将于3个工作日内现场核查")
-    tracker = user_turn(f"查询 {issue.ticket}", "ask_status", form_active=False, sender_id="citizen-9")
+    store.change_status(
+        issue.ticket, "accepted", actor="staff-1", note="已受理，将于3个工作日内现场核查"
+    )
+    tracker = user_turn(
+        f"查询 {issue.ticket}", "ask_status", form_active=False, sender_id="citizen-9"
+    )
     await ActionCheckStatus(store).run(dispatcher, tracker, {})
     assert "已受理" in _text(dispatcher) and "现场核查" in _text(dispatcher)
 
@@ -41,7 +47,10 @@ async def test_stranger_needs_the_phone(store: CaseStore) -> None:
     issue, _ = store.file(draft(reporter_sender_id="citizen-9", reporter_phone="13812345678"))
     d1 = CollectingDispatcher()
     ev = await ActionCheckStatus(store).run(
-        d1, user_turn(f"查询 {issue.ticket}", "ask_status", form_active=False, sender_id="other"), {})
+        d1,
+        user_turn(f"查询 {issue.ticket}", "ask_status", form_active=False, sender_id="other"),
+        {},
+    )
     assert "手机号" in _text(d1) and issue.ticket in _text(d1)
     assert "青义镇" not in _text(d1)
     assert _slots(ev) == {"query_pending": True, "query_ticket": issue.ticket}
@@ -49,29 +58,39 @@ async def test_stranger_needs_the_phone(store: CaseStore) -> None:
     d2 = CollectingDispatcher()
     pending = {"query_pending": True, "query_ticket": issue.ticket}
     await ActionCheckStatus(store).run(
-        d2, user_turn("13900000000", "inform", form_active=False, sender_id="other", slots=pending), {})
+        d2,
+        user_turn("13900000000", "inform", form_active=False, sender_id="other", slots=pending),
+        {},
+    )
     assert "不一致" in _text(d2) and "青义镇" not in _text(d2)
 
     d3 = CollectingDispatcher()
     await ActionCheckStatus(store).run(
-        d3, user_turn("13812345678", "inform", form_active=False, sender_id="other", slots=pending), {})
+        d3,
+        user_turn("13812345678", "inform", form_active=False, sender_id="other", slots=pending),
+        {},
+    )
     assert "已登记" in _text(d3) and "青义镇" in _text(d3)
 
 
 async def test_unknown_ticket(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
     await ActionCheckStatus(store).run(
-        dispatcher, user_turn("查询 HB-20200101-0001", "ask_status", form_active=False), {})
+        dispatcher, user_turn("查询 HB-20200101-0001", "ask_status", form_active=False), {}
+    )
     assert "没有查到编号为 HB-20200101-0001" in _text(dispatcher)
 
 
 async def test_no_reports_yet(store: CaseStore, dispatcher: CollectingDispatcher) -> None:
-    await ActionCheckStatus(store).run(dispatcher, user_turn("进度怎么样", "ask_status", form_active=False), {})
+    await ActionCheckStatus(store).run(
+        dispatcher, user_turn("进度怎么样", "ask_status", form_active=False), {}
+    )
     assert "没有查到您提交过的举报" in _text(dispatcher)
 
 
 async def test_database_down_gets_an_apology(tmp_path, dispatcher: CollectingDispatcher) -> None:
     broken = CaseStore.from_url(f"sqlite:///{tmp_path / 'empty.db'}")
     events = await ActionCheckStatus(broken).run(
-        dispatcher, user_turn("我的举报怎么样了", "ask_status", form_active=False), {})
+        dispatcher, user_turn("我的举报怎么样了", "ask_status", form_active=False), {}
+    )
     assert "暂时繁忙" in _text(dispatcher)
     assert events  # answered, so the failure policy stays quiet

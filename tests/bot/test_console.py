@@ -28,8 +28,13 @@ def app_client(store: CaseStore) -> Iterator[TestClient]:
 
 def test_pages_need_a_session(app_client: TestClient, store: CaseStore) -> None:
     issue, _ = store.file(draft())
-    for url in ("/console", f"/console/issues/{issue.ticket}", "/console/export.xlsx",
-                "/console/report", "/console/callbacks"):
+    for url in (
+        "/console",
+        f"/console/issues/{issue.ticket}",
+        "/console/export.xlsx",
+        "/console/report",
+        "/console/callbacks",
+    ):
         response = app_client.get(url, follow_redirects=False)
         assert response.status_code == 303, url
         assert response.headers["location"].startswith("/console/login?next=%2Fconsole")
@@ -41,8 +46,10 @@ def test_pages_need_a_session(app_client: TestClient, store: CaseStore) -> None:
 def test_wrong_password_stays_on_login(app_client: TestClient, store: CaseStore) -> None:
     login(app_client, store, "leader")  # creates the table rows; then log out
     page = app_client.get("/console/login")
-    response = app_client.post("/console/login", data={
-        "username": "nobody", "password": "wrong-password", "csrf_token": csrf_of(page.text)})
+    response = app_client.post(
+        "/console/login",
+        data={"username": "nobody", "password": "wrong-password", "csrf_token": csrf_of(page.text)},
+    )
     assert "用户名或密码错误" in response.text
 
 
@@ -89,8 +96,10 @@ def test_department_sees_only_its_issues(store: CaseStore) -> None:
         listing = c.get("/console").text
         assert dust.ticket in listing and water.ticket not in listing
         assert c.get(f"/console/issues/{water.ticket}").status_code == 404
-        refused = c.post(f"/console/issues/{water.ticket}/status",
-                         data={"csrf_token": csrf, "to_status": "in_progress"})
+        refused = c.post(
+            f"/console/issues/{water.ticket}/status",
+            data={"csrf_token": csrf, "to_status": "in_progress"},
+        )
         assert refused.status_code == 404
         wb = load_workbook(BytesIO(c.get("/console/export.xlsx").content))
         tickets = [r[0] for r in wb.active.iter_rows(min_row=2, values_only=True)]
@@ -99,12 +108,18 @@ def test_department_sees_only_its_issues(store: CaseStore) -> None:
 
 def test_filters_and_search(app_client: TestClient, store: CaseStore) -> None:
     a, _ = store.file(draft(polluter="鑫达砖厂", categories=["大气"], district="涪城区"))
-    b, _ = store.file(draft(polluter="某某化工", categories=["水"], district="游仙区", channel="hotline"))
+    b, _ = store.file(
+        draft(polluter="某某化工", categories=["水"], district="游仙区", channel="hotline")
+    )
     login(app_client, store, "office")
     cases = {
-        "q=鑫达": {a.ticket}, "category=水": {b.ticket}, "district=游仙区": {b.ticket},
-        "channel=hotline": {b.ticket}, "department=生态环境局": {a.ticket, b.ticket},
-        "status=open": {a.ticket, b.ticket}, "status=closed": set(),
+        "q=鑫达": {a.ticket},
+        "category=水": {b.ticket},
+        "district=游仙区": {b.ticket},
+        "channel=hotline": {b.ticket},
+        "department=生态环境局": {a.ticket, b.ticket},
+        "status=open": {a.ticket, b.ticket},
+        "status=closed": set(),
     }
     for query, expected in cases.items():
         html = app_client.get(f"/console?{query}").text
@@ -117,22 +132,29 @@ def test_status_change_notifies_and_bot_agrees(
     app_client: TestClient, store: CaseStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(notify, "status_changed", lambda i, e: calls.append((i.ticket, e.to_status)))
+    monkeypatch.setattr(
+        notify, "status_changed", lambda i, e: calls.append((i.ticket, e.to_status))
+    )
     issue, _ = store.file(draft())
     csrf = login(app_client, store, "office")
-    app_client.post(f"/console/issues/{issue.ticket}/route",
-                    data={"csrf_token": csrf, "department": "生态环境局", "district": "涪城区"})
-    page = app_client.post(f"/console/issues/{issue.ticket}/status", data={
-        "csrf_token": csrf, "to_status": "resolved", "note": "已查处，责令停产整改。"})
+    app_client.post(
+        f"/console/issues/{issue.ticket}/route",
+        data={"csrf_token": csrf, "department": "生态环境局", "district": "涪城区"},
+    )
+    page = app_client.post(
+        f"/console/issues/{issue.ticket}/status",
+        data={"csrf_token": csrf, "to_status": "resolved", "note": "已查处，责令停产整改。"},
+    )
     assert "已查处，责令停产整改。" in page.text
     assert calls == [(issue.ticket, "routed"), (issue.ticket, "resolved")]
-    missing = app_client.post(f"/console/issues/{issue.ticket}/status", data={
-        "csrf_token": csrf, "to_status": "closed"})
+    missing = app_client.post(
+        f"/console/issues/{issue.ticket}/status", data={"csrf_token": csrf, "to_status": "closed"}
+    )
     assert missing.status_code == 200 and store.get(issue.ticket).status == "closed"  # type: ignore[union-attr]
 
 
 def test_export_has_the_office_columns(app_client: TestClient, store: CaseStore) -> None:
-    store.file(draft(phenomenon="=HYPERLINK(\"http://x\")"))
+    store.file(draft(phenomenon='=HYPERLINK("http://x")'))
     login(app_client, store, "office")
     response = app_client.get("/console/export.xlsx")
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")

@@ -39,8 +39,10 @@ def test_page_has_the_form_and_keyboard_help(app_client: TestClient, store: Case
 
 def test_department_staff_cannot_file(app_client: TestClient, store: CaseStore) -> None:
     csrf = login(app_client, store, "department", department="生态环境局")
-    r = app_client.post("/console/hotline/draft", data={"csrf_token": csrf, "call_id": "c1",
-                                                        "transcript": "来电人：冒黑烟。"})
+    r = app_client.post(
+        "/console/hotline/draft",
+        data={"csrf_token": csrf, "call_id": "c1", "transcript": "来电人：冒黑烟。"},
+    )
     assert r.status_code == 403
 
 
@@ -50,10 +52,14 @@ def test_draft_without_csrf_is_refused(app_client: TestClient, store: CaseStore)
     assert r.status_code == 403
 
 
-def test_unreachable_channel_is_a_503_with_a_reason(app_client: TestClient, store: CaseStore) -> None:
+def test_unreachable_channel_is_a_503_with_a_reason(
+    app_client: TestClient, store: CaseStore
+) -> None:
     csrf = login(app_client, store, "office")
-    r = app_client.post("/console/hotline/draft", data={"csrf_token": csrf, "call_id": "c1",
-                                                        "transcript": "来电人：冒黑烟。"})
+    r = app_client.post(
+        "/console/hotline/draft",
+        data={"csrf_token": csrf, "call_id": "c1", "transcript": "来电人：冒黑烟。"},
+    )
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "unavailable"
 
@@ -70,9 +76,16 @@ def test_draft_forwards_the_agent_and_the_channel_answer(
 
     monkeypatch.setattr(HotlineClient, "post", fake_post)
     csrf = login(app_client, store, "office", name="王坐席")
-    r = app_client.post("/console/hotline/draft", data={
-        "csrf_token": csrf, "call_id": " c-9 ", "transcript": "  ", "caller_number": "13812345678",
-        "started_at": "2026-11-23T21:05"})
+    r = app_client.post(
+        "/console/hotline/draft",
+        data={
+            "csrf_token": csrf,
+            "call_id": " c-9 ",
+            "transcript": "  ",
+            "caller_number": "13812345678",
+            "started_at": "2026-11-23T21:05",
+        },
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "empty"
     assert sent[0]["call_id"] == "c-9" and sent[0]["agent_id"].startswith("office-")
     assert sent[0]["caller_number"] == "13812345678" and sent[0]["force_report"] is False
@@ -84,6 +97,8 @@ def test_client_reports_an_unreachable_channel() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    client = HotlineClient("http://x", "t", client=httpx.Client(transport=httpx.MockTransport(refuse)))
+    client = HotlineClient(
+        "http://x", "t", client=httpx.Client(transport=httpx.MockTransport(refuse))
+    )
     with pytest.raises(HotlineUnavailable):
         client.follow_up("c1", "确认")

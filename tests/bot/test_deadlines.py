@@ -26,11 +26,11 @@ def at(y: int, m: int, d: int, h: int = 10) -> datetime:
         (date(2026, 11, 20), 1, date(2026, 11, 23)),  # Friday → Monday
         (date(2026, 11, 21), 1, date(2026, 11, 23)),  # Saturday → Monday
         (date(2026, 11, 16), 5, date(2026, 11, 23)),
-        (date(2026, 9, 30), 1, date(2026, 10, 8)),    # 国庆: Oct 1–7 off
-        (date(2026, 10, 9), 1, date(2026, 10, 10)),   # Saturday Oct 10 is a 调休 working day
-        (date(2026, 2, 13), 1, date(2026, 2, 14)),    # Saturday Feb 14 works before 春节
-        (date(2026, 2, 14), 1, date(2026, 2, 24)),    # 春节 Feb 15–23
-        (date(2025, 12, 31), 1, date(2026, 1, 4)),    # 元旦 Jan 1–3, Sunday Jan 4 works
+        (date(2026, 9, 30), 1, date(2026, 10, 8)),  # 国庆: Oct 1–7 off
+        (date(2026, 10, 9), 1, date(2026, 10, 10)),  # Saturday Oct 10 is a 调休 working day
+        (date(2026, 2, 13), 1, date(2026, 2, 14)),  # Saturday Feb 14 works before 春节
+        (date(2026, 2, 14), 1, date(2026, 2, 24)),  # 春节 Feb 15–23
+        (date(2025, 12, 31), 1, date(2026, 1, 4)),  # 元旦 Jan 1–3, Sunday Jan 4 works
     ],
 )
 def test_add_working_days(start: date, days: int, expected: date) -> None:
@@ -69,7 +69,7 @@ def test_settings_override_handle_days() -> None:
     ("now", "finished", "expected"),
     [
         (at(2026, 11, 16), False, "ok"),
-        (at(2026, 11, 24), False, "soon"),     # 2 working days before the deadline
+        (at(2026, 11, 24), False, "soon"),  # 2 working days before the deadline
         (at(2026, 11, 26, 9), False, "soon"),  # the deadline day itself
         (at(2026, 11, 27, 9), False, "overdue"),
         (at(2026, 11, 27, 9), True, "done"),

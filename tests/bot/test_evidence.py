@@ -24,8 +24,9 @@ PHOTO = b"\xff\xd8\xff\xe0 photo of a black river"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(internal_token=SecretStr(TOKEN), evidence_dir=tmp_path / "evidence",
-                    max_evidence_bytes=1024)
+    return Settings(
+        internal_token=SecretStr(TOKEN), evidence_dir=tmp_path / "evidence", max_evidence_bytes=1024
+    )
 
 
 @pytest.fixture
@@ -34,14 +35,26 @@ def client(store: CaseStore, settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-def upload(client: TestClient, data: bytes = PHOTO, *, token: str | None = TOKEN,
-           msg_id: str = "1001", sender: str = SENDER) -> object:
+def upload(
+    client: TestClient,
+    data: bytes = PHOTO,
+    *,
+    token: str | None = TOKEN,
+    msg_id: str = "1001",
+    sender: str = SENDER,
+) -> object:
     headers = {"X-GW-Token": token} if token else {}
     return client.post(
         "/internal/channels/evidence",
         headers=headers,
-        data={"channel": "wechat", "sender_id": sender, "kind": "image", "msg_id": msg_id,
-              "media_id": "media-1", "received_at": "2026-11-22T08:00:00+00:00"},
+        data={
+            "channel": "wechat",
+            "sender_id": sender,
+            "kind": "image",
+            "msg_id": msg_id,
+            "media_id": "media-1",
+            "received_at": "2026-11-22T08:00:00+00:00",
+        },
         files={"file": ("evidence", data, "image/jpeg")},
     )
 
@@ -90,10 +103,24 @@ def test_oversized_or_empty_files_are_refused(client: TestClient, data: bytes, s
 def test_filing_attaches_the_senders_loose_evidence(store: CaseStore, tmp_path: Path) -> None:
     evidence = EvidenceStore(store, tmp_path)
     received = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-    evidence.add(channel="wechat", sender_id=SENDER, kind="image", data=PHOTO,
-                 content_type="image/jpeg", received_at=received, msg_id="1")
-    evidence.add(channel="wechat", sender_id="someone-else", kind="image", data=b"other",
-                 content_type="image/jpeg", received_at=received, msg_id="2")
+    evidence.add(
+        channel="wechat",
+        sender_id=SENDER,
+        kind="image",
+        data=PHOTO,
+        content_type="image/jpeg",
+        received_at=received,
+        msg_id="1",
+    )
+    evidence.add(
+        channel="wechat",
+        sender_id="someone-else",
+        kind="image",
+        data=b"other",
+        content_type="image/jpeg",
+        received_at=received,
+        msg_id="2",
+    )
     issue, _ = store.file(draft(channel="wechat", reporter_sender_id=SENDER, has_evidence=None))
     assert issue.has_evidence is True
     attached = evidence.for_ticket(issue.ticket)

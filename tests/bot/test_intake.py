@@ -24,12 +24,18 @@ CTX = Context()
 
 
 def answer(text: str, slot: str, intent: str = "inform", **slots: Any) -> dict[str, Any]:
-    return interpret(text, intent=intent, requested_slot=slot, form_active=True, slots=slots, ctx=CTX).slots
+    return interpret(
+        text, intent=intent, requested_slot=slot, form_active=True, slots=slots, ctx=CTX
+    ).slots
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("我要举报", ""), ("我想反映个问题，河里有死鱼", "河里有死鱼"), ("举报一下：工地扬尘", "工地扬尘")],
+    [
+        ("我要举报", ""),
+        ("我想反映个问题，河里有死鱼", "河里有死鱼"),
+        ("举报一下：工地扬尘", "工地扬尘"),
+    ],
 )
 def test_strip_trigger(text: str, expected: str) -> None:
     assert strip_trigger(text).lstrip("：:") == expected
@@ -42,15 +48,26 @@ def test_unknown_answers(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "found", "expected"),
-    [("2", [], ["水"]), ("噪声污染", [], ["噪声"]), ("随便什么", [], ["其他"]), ("水污染", ["水"], ["水"])],
+    [
+        ("2", [], ["水"]),
+        ("噪声污染", [], ["噪声"]),
+        ("随便什么", [], ["其他"]),
+        ("水污染", ["水"], ["水"]),
+    ],
 )
 def test_category_answers(text: str, found: list[str], expected: list[str]) -> None:
     assert categories_from_answer(text, found) == expected
 
 
 def test_first_message_fills_what_it_says_and_nothing_else() -> None:
-    upd = interpret("我要举报，涪城区青义镇有家厂晚上偷排污水", intent="report_problem",
-                    requested_slot=None, form_active=False, slots={}, ctx=CTX)
+    upd = interpret(
+        "我要举报，涪城区青义镇有家厂晚上偷排污水",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    )
     s = upd.slots
     assert s["description"].endswith("偷排污水")
     assert s["categories"] == ["水"]
@@ -60,13 +77,26 @@ def test_first_message_fills_what_it_says_and_nothing_else() -> None:
 
 
 def test_bare_trigger_fills_nothing() -> None:
-    upd = interpret("我要举报", intent="report_problem", requested_slot=None, form_active=False, slots={}, ctx=CTX)
+    upd = interpret(
+        "我要举报",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    )
     assert set(upd.slots) == {"report_messages"}
 
 
 def test_questions_do_not_touch_the_report() -> None:
-    upd = interpret("我的举报怎么样了", intent="ask_status", requested_slot="location", form_active=True,
-                    slots={}, ctx=CTX)
+    upd = interpret(
+        "我的举报怎么样了",
+        intent="ask_status",
+        requested_slot="location",
+        form_active=True,
+        slots={},
+        ctx=CTX,
+    )
     assert upd.slots == {} and upd.messages == []
 
 
@@ -95,7 +125,9 @@ def test_answer_also_fills_other_empty_slots_but_never_overwrites() -> None:
 
 
 def test_retry_word_does_not_replace_an_answer() -> None:
-    assert answer("继续", "time_text", intent="affirm", time_text="每天晚上") == {"time_text": "每天晚上"}
+    assert answer("继续", "time_text", intent="affirm", time_text="每天晚上") == {
+        "time_text": "每天晚上"
+    }
 
 
 def test_huge_message_is_clipped() -> None:
@@ -105,12 +137,26 @@ def test_huge_message_is_clipped() -> None:
 
 def _slots(**overrides: Any) -> dict[str, Any]:
     slots: dict[str, Any] = {
-        "description": "晚上偷排污水", "categories": ["水"], "location": "涪城区青义镇商家村",
+        "description": "晚上偷排污水",
+        "categories": ["水"],
+        "location": "涪城区青义镇商家村",
         "area": "四川省绵阳市涪城区青义镇",
-        "area_parts": {"province": "四川省", "city": "绵阳市", "district": "涪城区", "town": "青义镇"},
-        "address": "商家村", "time_text": "每天晚上", "polluter": "不详", "evidence": "无",
-        "has_evidence": False, "contact": "13812345678", "contact_phone": "13812345678",
-        "anonymous": False, "report_messages": ["我要举报", "晚上偷排污水"], "report_uid": "rest:1",
+        "area_parts": {
+            "province": "四川省",
+            "city": "绵阳市",
+            "district": "涪城区",
+            "town": "青义镇",
+        },
+        "address": "商家村",
+        "time_text": "每天晚上",
+        "polluter": "不详",
+        "evidence": "无",
+        "has_evidence": False,
+        "contact": "13812345678",
+        "contact_phone": "13812345678",
+        "anonymous": False,
+        "report_messages": ["我要举报", "晚上偷排污水"],
+        "report_uid": "rest:1",
     }
     slots.update(overrides)
     return slots
@@ -130,8 +176,19 @@ def test_draft_from_slots() -> None:
 
 
 def test_draft_tolerates_raw_answers_kept_while_actions_were_away() -> None:
-    d = build_draft(_slots(categories=["噪声污染"], area_parts=None, area="游仙区那边", contact="匿名",
-                           contact_phone=None, anonymous=None), sender_id="s1", channel="rest", ctx=CTX)
+    d = build_draft(
+        _slots(
+            categories=["噪声污染"],
+            area_parts=None,
+            area="游仙区那边",
+            contact="匿名",
+            contact_phone=None,
+            anonymous=None,
+        ),
+        sender_id="s1",
+        channel="rest",
+        ctx=CTX,
+    )
     assert d.categories == ["噪声"] and d.anonymous and d.reporter_phone is None
     assert d.city == "绵阳市" and "游仙区那边" in (d.address or "")
 
@@ -139,12 +196,40 @@ def test_draft_tolerates_raw_answers_kept_while_actions_were_away() -> None:
 def _issue(**overrides: Any) -> IssueView:
     now = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
     data: dict[str, Any] = dict(
-        id=1, ticket="HB-20261122-0001", client_ref=None, channel="rest", reporter_sender_id="s1",
-        reporter_name=None, reporter_phone="13812345678", anonymous=False, categories=["水"],
-        phenomenon="偷排", province="四川省", city="绵阳市", district="涪城区", town="青义镇", address="商家村",
-        latitude=None, longitude=None, time_text=None, polluter=None, has_evidence=None, evidence_text=None,
-        original_text="", status="received", created_at=now, updated_at=now,
-        events=[EventView(at=now, actor="system", from_status=None, to_status="received", note="通过rest渠道登记")],
+        id=1,
+        ticket="HB-20261122-0001",
+        client_ref=None,
+        channel="rest",
+        reporter_sender_id="s1",
+        reporter_name=None,
+        reporter_phone="13812345678",
+        anonymous=False,
+        categories=["水"],
+        phenomenon="偷排",
+        province="四川省",
+        city="绵阳市",
+        district="涪城区",
+        town="青义镇",
+        address="商家村",
+        latitude=None,
+        longitude=None,
+        time_text=None,
+        polluter=None,
+        has_evidence=None,
+        evidence_text=None,
+        original_text="",
+        status="received",
+        created_at=now,
+        updated_at=now,
+        events=[
+            EventView(
+                at=now,
+                actor="system",
+                from_status=None,
+                to_status="received",
+                note="通过rest渠道登记",
+            )
+        ],
     )
     data.update(overrides)
     return IssueView(**data)
@@ -158,7 +243,12 @@ def test_status_variables_in_local_time() -> None:
 
 @pytest.mark.parametrize(
     ("sender", "phone", "allowed"),
-    [("s1", None, True), ("s2", None, False), ("s2", "13812345678", True), ("s2", "13900000000", False)],
+    [
+        ("s1", None, True),
+        ("s2", None, False),
+        ("s2", "13812345678", True),
+        ("s2", "13900000000", False),
+    ],
 )
 def test_who_may_view(sender: str, phone: str | None, allowed: bool) -> None:
     assert may_view(_issue(), sender_id=sender, phone=phone) is allowed

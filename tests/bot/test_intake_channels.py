@@ -12,16 +12,32 @@ CTX = Context()
 PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}
 
 
-def ask(slot: str, text: str, slots: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None, intent: str = "inform") -> dict[str, Any]:
-    return interpret(text, intent=intent, requested_slot=slot, form_active=True,
-                     slots=slots or {}, ctx=CTX, metadata=metadata).slots
+def ask(
+    slot: str,
+    text: str,
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    intent: str = "inform",
+) -> dict[str, Any]:
+    return interpret(
+        text,
+        intent=intent,
+        requested_slot=slot,
+        form_active=True,
+        slots=slots or {},
+        ctx=CTX,
+        metadata=metadata,
+    ).slots
 
 
 @pytest.mark.parametrize(
     ("text", "evidence"),
-    [("[图片]", "已发送照片"), ("[视频]", "已发送视频"), ("[语音]", "已发送录音"),
-     ("[链接] 偷排视频", "已发送链接")],
+    [
+        ("[图片]", "已发送照片"),
+        ("[视频]", "已发送视频"),
+        ("[语音]", "已发送录音"),
+        ("[链接] 偷排视频", "已发送链接"),
+    ],
 )
 def test_media_answers_the_evidence_question(text: str, evidence: str) -> None:
     slots = ask("evidence", text)
@@ -60,16 +76,27 @@ def test_pin_during_another_question_fills_the_place_and_asks_again() -> None:
 
 @pytest.mark.parametrize(
     "metadata",
-    [None, {}, {"location": "x"}, {"location": {"latitude": "n", "longitude": 1}},
-     {"location": {"latitude": 95, "longitude": 10}}],
+    [
+        None,
+        {},
+        {"location": "x"},
+        {"location": {"latitude": "n", "longitude": 1}},
+        {"location": {"latitude": 95, "longitude": 10}},
+    ],
 )
 def test_bad_pin_metadata_is_ignored(metadata: Any) -> None:
     assert pin_coordinates(metadata) == {}
 
 
 def test_coordinates_reach_the_draft() -> None:
-    slots = {"description": "冒黑烟", "categories": ["大气"], "latitude": 31.5, "longitude": 104.7,
-             "anonymous": True, "report_uid": "wechat:1"}
+    slots = {
+        "description": "冒黑烟",
+        "categories": ["大气"],
+        "latitude": 31.5,
+        "longitude": 104.7,
+        "anonymous": True,
+        "report_uid": "wechat:1",
+    }
     d = build_draft(slots, sender_id="o-x", channel="wechat", ctx=CTX)
     assert (d.latitude, d.longitude) == (31.5, 104.7)
     no_pin = build_draft({**slots, "latitude": None}, sender_id="o-x", channel="wechat", ctx=CTX)

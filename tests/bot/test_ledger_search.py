@@ -25,16 +25,16 @@ def test_search_uses_index_and_keeps_substring_semantics(store: CaseStore) -> No
     led = Ledger(store)
     assert led.has_fts() == (store.engine.dialect.name == "sqlite")
     assert _search(led, "鑫达砖厂") == {a.ticket}
-    assert _search(led, "砖厂") == {a.ticket}            # 2 characters: below a trigram, LIKE
+    assert _search(led, "砖厂") == {a.ticket}  # 2 characters: below a trigram, LIKE
     assert _search(led, "厂") == {a.ticket, b.ticket}
-    assert _search(led, "鑫达 有限公司") == {a.ticket}   # every word must match
+    assert _search(led, "鑫达 有限公司") == {a.ticket}  # every word must match
     assert _search(led, "鑫达 化工") == set()
-    assert _search(led, "50%路_3") == {b.ticket}         # % and _ are literal
+    assert _search(led, "50%路_3") == {b.ticket}  # % and _ are literal
     assert _search(led, "5%路") == set()
     assert _search(led, a.ticket.lower()) == {a.ticket}
-    assert _search(led, '"鑫达"') == set()               # quotes are text, not FTS syntax
+    assert _search(led, '"鑫达"') == set()  # quotes are text, not FTS syntax
 
-    with store._session() as s:                          # an edit re-indexes (triggers)
+    with store._session() as s:  # an edit re-indexes (triggers)
         issue = s.execute(select(Issue).where(Issue.id == a.id)).scalar_one()
         issue.polluter = "永兴养殖场"
         refresh_derived(issue)
@@ -56,7 +56,6 @@ def test_filtered_total_is_capped(store: CaseStore, monkeypatch: pytest.MonkeyPa
     rows, total, more = led.page(IssueFilter(category="水"), page=1, size=2, now=now)
     assert (len(rows), total, more) == (2, 3, True)
     rows, total, more = led.page(IssueFilter(category="水"), page=3, size=2, now=now)
-    assert (len(rows), total, more) == (1, 5, False)     # counted past the page asked for
+    assert (len(rows), total, more) == (1, 5, False)  # counted past the page asked for
     rows, total, more = led.page(IssueFilter(), page=1, size=2, now=now)
-    assert (total, more) == (5, False)                   # the whole ledger: counted exactly
-
+    assert (total, more) == (5, False)  # the whole ledger: counted exactly

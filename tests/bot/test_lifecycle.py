@@ -57,7 +57,9 @@ def test_every_status_has_a_transition_entry() -> None:
         ("received", "closed", {}, "不能从“已登记”改为“已关闭”"),
     ],
 )
-def test_check_refuses_with_a_reason(frm: str, to: str, kwargs: dict[str, str], message: str) -> None:
+def test_check_refuses_with_a_reason(
+    frm: str, to: str, kwargs: dict[str, str], message: str
+) -> None:
     with pytest.raises(InvalidTransition, match=message):
         check(frm, to, **kwargs)
 
@@ -84,7 +86,11 @@ def test_full_chain_is_audited_and_notified(store: CaseStore, work: CaseWork, se
     done = work.resolve(issue.ticket, result="已责令工地覆盖裸土并洒水降尘。", actor="住建局王五")
     assert done.status == "resolved" and done.result_text == "已责令工地覆盖裸土并洒水降尘。"
     assert [e.to_status for e in done.events] == [
-        "received", "accepted", "routed", "in_progress", "resolved"
+        "received",
+        "accepted",
+        "routed",
+        "in_progress",
+        "resolved",
     ]
     assert [e.actor for e in done.events][1:] == ["李四", "李四", "住建局王五", "住建局王五"]
     assert [e.to_status for _, e in sent] == ["accepted", "routed", "in_progress", "resolved"]
@@ -94,7 +100,9 @@ def test_full_chain_is_audited_and_notified(store: CaseStore, work: CaseWork, se
     assert FEEDBACK_QUESTION in status_variables(done, Context())["status_note"]
 
 
-def test_unsatisfied_reopens_and_satisfied_closes(store: CaseStore, work: CaseWork, sent: Sent) -> None:
+def test_unsatisfied_reopens_and_satisfied_closes(
+    store: CaseStore, work: CaseWork, sent: Sent
+) -> None:
     issue, _ = store.file(draft())
     work.route(issue.ticket, department="生态环境局", district="涪城区", actor="a")
     work.resolve(issue.ticket, result="已查处", actor="a")
@@ -146,7 +154,9 @@ def test_route_refuses_unknown_department(store: CaseStore, work: CaseWork) -> N
         work.route(issue.ticket, department="不存在局", district="涪城区", actor="a")
 
 
-def test_reroute_is_a_field_edit_not_a_status_change(store: CaseStore, work: CaseWork, sent: Sent) -> None:
+def test_reroute_is_a_field_edit_not_a_status_change(
+    store: CaseStore, work: CaseWork, sent: Sent
+) -> None:
     issue, _ = store.file(draft())
     work.route(issue.ticket, department="生态环境局", district="涪城区", actor="a")
     n = len(sent)
@@ -161,10 +171,15 @@ def test_edit_is_audited_and_searchable(store: CaseStore, work: CaseWork) -> Non
     from bot.models import FieldEdit, Issue
 
     issue, _ = store.file(draft())
-    work.edit(issue.ticket, {"polluter": "鑫达砖厂", "categories": "大气、水", "latitude": "31.5"},
-              actor="李四")
+    work.edit(
+        issue.ticket,
+        {"polluter": "鑫达砖厂", "categories": "大气、水", "latitude": "31.5"},
+        actor="李四",
+    )
     with store._session() as s:
-        edits = {e.field: (e.old_value, e.new_value) for e in s.execute(select(FieldEdit)).scalars()}
+        edits = {
+            e.field: (e.old_value, e.new_value) for e in s.execute(select(FieldEdit)).scalars()
+        }
         row = s.execute(select(Issue)).scalar_one()
         assert "鑫达砖厂" in row.search_text.lower() and row.category_tags == "|大气|水|"
     assert edits["polluter"] == ("绵阳市某某化工有限公司", "鑫达砖厂")
@@ -177,13 +192,17 @@ def test_edit_is_audited_and_searchable(store: CaseStore, work: CaseWork) -> Non
 
 def test_citizen_message_plain_chinese(store: CaseStore, work: CaseWork, sent: Sent) -> None:
     issue, _ = store.file(draft())
-    work.transfer(issue.ticket, reason="该问题属于市场监管部门职责，已转交市市场监管局办理。", actor="a")
+    work.transfer(
+        issue.ticket, reason="该问题属于市场监管部门职责，已转交市市场监管局办理。", actor="a"
+    )
     view, event = sent[-1]
     text = citizen_message(view, event)
     assert issue.ticket in text and "已转办" in text and "市场监管" in text
 
 
-def test_notify_failure_does_not_undo_the_change(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notify_failure_does_not_undo_the_change(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(_i: IssueView, _e: EventView) -> None:
         raise RuntimeError("wechat down")
 

@@ -34,7 +34,9 @@ class FakeChannel:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.calls.append((body, self.headers.get("X-GW-Token")))
-                status, answer = fake.answers.pop(0) if fake.answers else (200, {"via": "customer_service"})
+                status, answer = (
+                    fake.answers.pop(0) if fake.answers else (200, {"via": "customer_service"})
+                )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -89,7 +91,7 @@ def test_wechat_issue_is_delivered_through_the_channel(
     issue = accepted(store)
     notifier.enqueue(issue, issue.events[-1])
     assert notifier.deliver_due() == 1
-    (body, token), = channel.calls
+    ((body, token),) = channel.calls
     assert body["recipient"] == "o-citizen" and body["ticket"] == issue.ticket
     assert token == "tok"
     (row,) = rows(store)
@@ -123,8 +125,9 @@ def test_a_permanent_refusal_is_not_retried(
 
 
 def test_channel_down_is_retried_until_it_answers(store: CaseStore, channel: FakeChannel) -> None:
-    dead = Notifier(store, rasa_url="http://127.0.0.1:9", token="tok", backoff_s=(0.0,),
-                    timeout_s=1)
+    dead = Notifier(
+        store, rasa_url="http://127.0.0.1:9", token="tok", backoff_s=(0.0,), timeout_s=1
+    )
     issue = accepted(store)
     dead.enqueue(issue, issue.events[-1])
     dead.deliver_due()

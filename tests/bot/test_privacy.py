@@ -7,7 +7,12 @@ from bot.privacy import find_phones, mask_name, mask_phone, mask_phones_in_text,
 
 @pytest.mark.parametrize(
     ("phone", "masked"),
-    [("13812345678", "138****5678"), ("138-1234-5678", "138****5678"), ("0816-2345678", "*********78"), ("", "")],
+    [
+        ("13812345678", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("0816-2345678", "*********78"),
+        ("", ""),
+    ],
 )
 def test_mask_phone(phone: str, masked: str) -> None:
     assert mask_phone(phone) == masked

@@ -31,8 +31,11 @@ def test_with_a_token_the_wechat_section_is_added_with_env_placeholders(tmp_path
 
 
 def test_stack_passes_the_runtime_credentials_and_shared_settings(tmp_path: Path) -> None:
-    stack = Stack(ports=Ports(15005, 15055, 18000), var_dir=tmp_path,
-                  extra_env={"WECHAT_TOKEN": "t", "GW_INTERNAL_TOKEN": "shared"})
+    stack = Stack(
+        ports=Ports(15005, 15055, 18000),
+        var_dir=tmp_path,
+        extra_env={"WECHAT_TOKEN": "t", "GW_INTERNAL_TOKEN": "shared"},
+    )
     rasa = stack.procs["rasa"]
     assert str(tmp_path / "credentials.runtime.yml") in rasa.argv
     assert rasa.env["GW_APP_URL"] == "http://127.0.0.1:18000"

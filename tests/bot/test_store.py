@@ -54,7 +54,9 @@ def test_concurrent_filings_get_distinct_tickets(store: CaseStore) -> None:
 
 def test_concurrent_retries_of_one_report_file_once(store: CaseStore) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
-        tickets = set(pool.map(lambda _: store.file(draft(client_ref="rest:same"))[0].ticket, range(12)))
+        tickets = set(
+            pool.map(lambda _: store.file(draft(client_ref="rest:same"))[0].ticket, range(12))
+        )
     assert len(tickets) == 1 and store.count() == 1
 
 
@@ -70,7 +72,12 @@ def test_change_status_is_audited(store: CaseStore) -> None:
     changed = store.change_status(issue.ticket, "accepted", actor="staff-7", note="已受理")
     assert changed.status == "accepted"
     last = changed.events[-1]
-    assert (last.actor, last.from_status, last.to_status, last.note) == ("staff-7", "received", "accepted", "已受理")
+    assert (last.actor, last.from_status, last.to_status, last.note) == (
+        "staff-7",
+        "received",
+        "accepted",
+        "已受理",
+    )
     with pytest.raises(InvalidTransition):
         store.change_status(issue.ticket, "accepted", actor="staff-7")
     with pytest.raises(InvalidTransition):

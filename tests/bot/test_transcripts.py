@@ -53,26 +53,30 @@ def test_bad_transcripts_are_refused_with_a_reason(text: str, code: str) -> None
     [
         ("坐席：您好，12345。\n来电人：工厂冒黑烟。", ["agent", "caller"]),
         ("话务员：请讲。\n市民：河里有死鱼。", ["agent", "caller"]),
-        ("[00:00:01] A: 您好，12345热线，请问有什么可以帮您？\n[00:00:05] B: 我们村的砖厂冒黑烟。",
-         ["agent", "caller"]),
+        (
+            "[00:00:01] A: 您好，12345热线，请问有什么可以帮您？\n[00:00:05] B: 我们村的砖厂冒黑烟。",
+            ["agent", "caller"],
+        ),
         # The agent speaks second here: the cues, not the order, decide.
         ("B: 我要反映我家楼下烧烤店油烟太大。\nA: 好的，请问在什么位置？", ["caller", "agent"]),
-        ("说话人1 00:00:02：您好，值守热线，请讲。\n说话人2 00:00:06：我要举报河里采砂。",
-         ["agent", "caller"]),
+        (
+            "说话人1 00:00:02：您好，值守热线，请讲。\n说话人2 00:00:06：我要举报河里采砂。",
+            ["agent", "caller"],
+        ),
         ("话务员：您好12345热线。 来电人：你好，工地扬尘严重。", ["agent", "caller"]),
         ("来电反映：三台县某化工厂偷排废水。", ["summary"]),
     ],
 )
 def test_speakers(text: str, roles: list[str]) -> None:
     t = parse(text)
-    assert [s.role for s in t.sentences if s.text] [: len(roles)] == roles
+    assert [s.role for s in t.sentences if s.text][: len(roles)] == roles
 
 
 def test_timestamps_and_labels_are_not_part_of_sentences() -> None:
     t = parse("[00:01:12] 来电人：河水发黑。\n[00:01:20] 坐席：好的。")
     assert [s.text for s in t.sentences] == ["河水发黑。", "好的。"]
     first = t.sentences[0]
-    assert t.text[first.start:first.end] == "河水发黑。"  # offsets point into the transcript
+    assert t.text[first.start : first.end] == "河水发黑。"  # offsets point into the transcript
 
 
 def test_agent_questions_are_not_the_complaint() -> None:
@@ -82,7 +86,9 @@ def test_agent_questions_are_not_the_complaint() -> None:
 
 
 def test_unpunctuated_speech_to_text_is_split_and_attributed() -> None:
-    t = parse("您好12345热线请问有什么可以帮您 我要反映我们小区旁边工地晚上施工噪音很大 好的感谢您的来电")
+    t = parse(
+        "您好12345热线请问有什么可以帮您 我要反映我们小区旁边工地晚上施工噪音很大 好的感谢您的来电"
+    )
     roles = {s.text: s.role for s in t.sentences}
     assert roles["您好12345热线请问有什么可以帮您"] == "agent"
     assert roles["我要反映我们小区旁边工地晚上施工噪音很大"] == "caller"
@@ -147,7 +153,7 @@ def test_fixture_drafts(path: Path) -> None:
     for name, f in d.fields.items():
         for s in f.sources:
             assert s.role in ("caller", "summary"), (name, s)
-            assert case["transcript"].replace("\r\n", "\n")[s.start:s.end] == s.text
+            assert case["transcript"].replace("\r\n", "\n")[s.start : s.end] == s.text
 
 
 def test_sources_name_the_sentence_each_field_came_from() -> None:
@@ -160,9 +166,21 @@ def test_sources_name_the_sentence_each_field_came_from() -> None:
 @pytest.mark.parametrize(
     ("text", "field", "value"),
     [
-        ("来电人：青义镇有个厂烧垃圾。\n来电人：不对，不是青义镇，是游仙区石马镇。", "area", "石马镇"),
-        ("来电人：游仙区石马镇有个厂晚上冒黑烟。\n来电人：说错了，应该是凌晨两点。", "time_text", "凌晨"),
-        ("来电人：游仙区石马镇鑫达砖厂冒黑烟。\n来电人：不是鑫达砖厂，是宏达化工厂。", "polluter", "宏达化工厂"),
+        (
+            "来电人：青义镇有个厂烧垃圾。\n来电人：不对，不是青义镇，是游仙区石马镇。",
+            "area",
+            "石马镇",
+        ),
+        (
+            "来电人：游仙区石马镇有个厂晚上冒黑烟。\n来电人：说错了，应该是凌晨两点。",
+            "time_text",
+            "凌晨",
+        ),
+        (
+            "来电人：游仙区石马镇鑫达砖厂冒黑烟。\n来电人：不是鑫达砖厂，是宏达化工厂。",
+            "polluter",
+            "宏达化工厂",
+        ),
     ],
 )
 def test_a_correction_mid_call_wins(text: str, field: str, value: str) -> None:
@@ -175,9 +193,19 @@ def test_a_correction_mid_call_wins(text: str, field: str, value: str) -> None:
     ("text", "caller", "contact", "anonymous"),
     [
         ("来电人：涪城区青义镇砖厂冒黑烟。", "138-1234-5678", "13812345678", False),
-        ("来电人：涪城区青义镇砖厂冒黑烟。我的电话是13912345678。", "13812345678", "13912345678", False),
+        (
+            "来电人：涪城区青义镇砖厂冒黑烟。我的电话是13912345678。",
+            "13812345678",
+            "13912345678",
+            False,
+        ),
         ("来电人：涪城区青义镇砖厂冒黑烟，我要匿名。", "13812345678", "匿名", True),
-        ("来电人：涪城区青义镇砖厂冒黑烟，不需要匿名，可以实名。", "13812345678", "13812345678", False),
+        (
+            "来电人：涪城区青义镇砖厂冒黑烟，不需要匿名，可以实名。",
+            "13812345678",
+            "13812345678",
+            False,
+        ),
         ("来电人：涪城区青义镇砖厂冒黑烟。", None, None, False),
     ],
 )
@@ -223,11 +251,24 @@ def test_intake_turns_the_channel_draft_into_slots() -> None:
     from bot.intake import build_draft as issue_draft
 
     d = _draft(_case(FIXTURES[0])["transcript"])
-    metadata = {"hotline": {"call_id": "T-01", "agent_id": "A1024",
-                            "started_at": "2026-11-23T21:05:00+08:00",
-                            "transcript": "坐席：…", "draft": d.slot_values()}}
-    upd = interpret("冒黑烟", intent="report_problem", requested_slot=None, form_active=False,
-                    slots={}, ctx=Context(), metadata=metadata)
+    metadata = {
+        "hotline": {
+            "call_id": "T-01",
+            "agent_id": "A1024",
+            "started_at": "2026-11-23T21:05:00+08:00",
+            "transcript": "坐席：…",
+            "draft": d.slot_values(),
+        }
+    }
+    upd = interpret(
+        "冒黑烟",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=Context(),
+        metadata=metadata,
+    )
     s = upd.slots
     assert s["report_uid"] == "hotline:T-01"
     assert s["area_parts"]["town"] == "青义镇" and s["polluter"] == "鑫达砖厂"
@@ -237,7 +278,13 @@ def test_intake_turns_the_channel_draft_into_slots() -> None:
     assert (issue.call_id, issue.agent_id, issue.client_ref) == ("T-01", "A1024", "hotline:T-01")
     assert issue.call_started_at is not None and issue.call_started_at.utcoffset() is not None
     # A follow-up of the same call keeps the call on the report.
-    later = interpret("每天晚上", intent="inform", requested_slot="time_text", form_active=True,
-                      slots={"description": "x"}, ctx=Context(),
-                      metadata={"hotline": {"call_id": "T-01", "agent_id": "A7"}})
+    later = interpret(
+        "每天晚上",
+        intent="inform",
+        requested_slot="time_text",
+        form_active=True,
+        slots={"description": "x"},
+        ctx=Context(),
+        metadata={"hotline": {"call_id": "T-01", "agent_id": "A7"}},
+    )
     assert later.slots["hotline_call"]["call_id"] == "T-01"

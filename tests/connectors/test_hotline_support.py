@@ -47,8 +47,14 @@ def test_bodies_refused(raw: bytes, code: str, status: int) -> None:
         ({"call_id": "c1"}, "missing_transcript"),
         ({"call_id": "c1", "transcript": ""}, "empty"),
         ({"call_id": "c1", "transcript": 42}, "not_text"),
-        ({"call_id": "c1", "transcript": "There is smoke everywhere near the plant."}, "not_chinese"),
-        ({"call_id": "c1", "transcript": "来电人：冒黑烟。", "started_at": "昨天"}, "bad_started_at"),
+        (
+            {"call_id": "c1", "transcript": "There is smoke everywhere near the plant."},
+            "not_chinese",
+        ),
+        (
+            {"call_id": "c1", "transcript": "来电人：冒黑烟。", "started_at": "昨天"},
+            "bad_started_at",
+        ),
         ({"call_id": "c1", "message": "   "}, "empty"),
         ({"call_id": "c1", "message": "好" * 2001}, "bad_message"),
     ],
@@ -60,9 +66,15 @@ def test_requests_refused(body: dict[str, Any], code: str) -> None:
 
 
 def test_new_call_and_follow_up() -> None:
-    call = parse_request({"call_id": "20261123-001", "transcript": "来电人：工厂冒黑烟。",
-                          "caller_number": "13812345678", "agent_id": "A1",
-                          "started_at": "2026-11-23T21:05:00"})
+    call = parse_request(
+        {
+            "call_id": "20261123-001",
+            "transcript": "来电人：工厂冒黑烟。",
+            "caller_number": "13812345678",
+            "agent_id": "A1",
+            "started_at": "2026-11-23T21:05:00",
+        }
+    )
     assert isinstance(call, NewCall) and call.sender_id == "hotline:20261123-001"
     assert call.started_at == "2026-11-23T21:05:00+08:00"  # local time of the deployment
     follow = parse_request({"call_id": "20261123-001", "message": " 没有 "})
@@ -74,12 +86,20 @@ def test_started_at_keeps_its_zone() -> None:
 
 
 def _events() -> list[dict[str, Any]]:
-    draft_meta = {"hotline": {"call_id": "c1", "draft": {"description": "冒黑烟"},
-                              "sources": {"area": [{"sentence": "在涪城区青义镇。", "speaker": "caller",
-                                                    "start": 3, "end": 11}]},
-                              "notes": {"contact": "来电号码"},
-                              "warnings": [{"code": "multiple_problems", "message": "两个问题"}],
-                              "shape": "labelled"}}
+    draft_meta = {
+        "hotline": {
+            "call_id": "c1",
+            "draft": {"description": "冒黑烟"},
+            "sources": {
+                "area": [
+                    {"sentence": "在涪城区青义镇。", "speaker": "caller", "start": 3, "end": 11}
+                ]
+            },
+            "notes": {"contact": "来电号码"},
+            "warnings": [{"code": "multiple_problems", "message": "两个问题"}],
+            "shape": "labelled",
+        }
+    }
     return [
         {"event": "user", "text": "冒黑烟", "metadata": draft_meta},
         {"event": "slot", "name": "area", "value": "四川省绵阳市涪城区青义镇"},
@@ -96,11 +116,22 @@ def test_origins_tell_transcript_from_agent() -> None:
 
 
 def test_response_shape_masks_the_phone_and_lists_questions() -> None:
-    slots = {"description": "冒黑烟", "categories": ["大气"], "location": "青义镇",
-             "area": "四川省绵阳市涪城区青义镇", "time_text": "每天晚上", "contact": "13812345678",
-             "contact_phone": "13812345678", "anonymous": False}
-    body = build_response("c1", messages=[{"recipient_id": "hotline:c1", "text": "还缺证据"}],
-                          slots=slots, events=_events())
+    slots = {
+        "description": "冒黑烟",
+        "categories": ["大气"],
+        "location": "青义镇",
+        "area": "四川省绵阳市涪城区青义镇",
+        "time_text": "每天晚上",
+        "contact": "13812345678",
+        "contact_phone": "13812345678",
+        "anonymous": False,
+    }
+    body = build_response(
+        "c1",
+        messages=[{"recipient_id": "hotline:c1", "text": "还缺证据"}],
+        slots=slots,
+        events=_events(),
+    )
     assert body["status"] == "drafting" and body["ticket"] is None
     assert body["messages"] == [{"text": "还缺证据"}]
     assert body["draft"]["contact"]["value"] == "138****5678"
@@ -115,6 +146,7 @@ def test_response_shape_masks_the_phone_and_lists_questions() -> None:
 
 def test_filed_response_has_the_ticket_and_nothing_missing() -> None:
     events = [*_events(), {"event": "action", "name": "action_submit_report"}]
-    body = build_response("c1", messages=[], slots={"filed_ticket": "HB-20261123-0001"},
-                          events=events)
+    body = build_response(
+        "c1", messages=[], slots={"filed_ticket": "HB-20261123-0001"}, events=events
+    )
     assert (body["status"], body["ticket"], body["missing"]) == ("filed", "HB-20261123-0001", [])

@@ -45,16 +45,22 @@ def parsed(name: str, **values: Any) -> Any:
         ("shortvideo", {"media_id": "m2"}, "video", "[视频]", "video"),
         ("voice", {"media_id": "m3", "recognition": "河里有死鱼"}, "voice", "河里有死鱼", "voice"),
         ("voice", {"media_id": "m4", "recognition": ""}, "voice", "[语音]", "voice"),
-        ("link", {"title": "偷排视频", "url": "https://example.org/x"}, "link", "[链接] 偷排视频",
-         "link"),
+        (
+            "link",
+            {"title": "偷排视频", "url": "https://example.org/x"},
+            "link",
+            "[链接] 偷排视频",
+            "link",
+        ),
         ("event_click", {"key": "GW_REPORT"}, "click", "我要举报", None),
         ("event_click", {"key": "GW_STATUS"}, "click", "我的举报怎么样了", None),
         ("event_click", {"key": "SOMETHING_ELSE"}, "ignored", None, None),
         ("event_unsubscribe", {}, "unsubscribe", None, None),
     ],
 )
-def test_translate(name: str, values: dict[str, Any], kind: str, text: str | None,
-                   evidence: str | None) -> None:
+def test_translate(
+    name: str, values: dict[str, Any], kind: str, text: str | None, evidence: str | None
+) -> None:
     inbound = translate(parsed(name, **values))
     assert (inbound.kind, inbound.text, inbound.evidence_kind) == (kind, text, evidence)
 
@@ -73,7 +79,9 @@ def test_subscribe_and_unknown_types_are_answered_at_once() -> None:
 
 def test_location_pin_carries_coordinates_and_area() -> None:
     msg = parsed("location", lat="31.5", lng="104.7", label="四川省绵阳市涪城区青义镇商家村")
-    inbound = translate(msg, lambda label: "四川省绵阳市涪城区青义镇" if "青义镇" in label else None)
+    inbound = translate(
+        msg, lambda label: "四川省绵阳市涪城区青义镇" if "青义镇" in label else None
+    )
     assert inbound.text == "[位置] 四川省绵阳市涪城区青义镇商家村"
     pin = inbound.metadata["location"]
     assert (pin["latitude"], pin["longitude"], pin["precision"]) == (31.5, 104.7, 15.0)
@@ -114,15 +122,22 @@ def test_seen_messages_claims_once_within_ttl() -> None:
 @pytest.mark.parametrize(
     ("buttons", "expected_lines", "payloads"),
     [
-        ([{"title": "确认提交", "payload": "确认"}, {"title": "取消", "payload": "取消"}],
-         ["1. 确认提交", "2. 取消"], ["确认", "取消"]),
-        ([{"title": "1 大气（废气、黑烟、异味）", "payload": "大气污染"}],
-         ["1. 大气（废气、黑烟、异味）"], ["大气污染"]),
+        (
+            [{"title": "确认提交", "payload": "确认"}, {"title": "取消", "payload": "取消"}],
+            ["1. 确认提交", "2. 取消"],
+            ["确认", "取消"],
+        ),
+        (
+            [{"title": "1 大气（废气、黑烟、异味）", "payload": "大气污染"}],
+            ["1. 大气（废气、黑烟、异味）"],
+            ["大气污染"],
+        ),
         ([], [], []),
     ],
 )
-def test_buttons_become_a_numbered_menu(buttons: list[dict[str, str]],
-                                        expected_lines: list[str], payloads: list[str]) -> None:
+def test_buttons_become_a_numbered_menu(
+    buttons: list[dict[str, str]], expected_lines: list[str], payloads: list[str]
+) -> None:
     text, got = render_buttons("请选择", buttons)
     assert got == payloads
     for line in expected_lines:
@@ -140,8 +155,12 @@ def test_answer_by_number(answer: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("last", "now", "inside"),
-    [(None, 100.0, False), (0.0, 47 * 3600.0, True), (0.0, 48 * 3600.0, False),
-     (100.0, 50.0, False)],
+    [
+        (None, 100.0, False),
+        (0.0, 47 * 3600.0, True),
+        (0.0, 48 * 3600.0, False),
+        (100.0, 50.0, False),
+    ],
 )
 def test_service_window(last: float | None, now: float, inside: bool) -> None:
     assert within_service_window(last, now) is inside
@@ -182,6 +201,7 @@ async def test_lanes_keep_each_users_order_and_run_users_concurrently() -> None:
             if wait:
                 await release.wait()
             log.append(f"{user}{n}")
+
         return run
 
     lanes.submit("a", job("a", 1, wait=True))

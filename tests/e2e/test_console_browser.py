@@ -27,8 +27,14 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SHOTS = PROJECT_ROOT / "artifacts" / "console"
 PASSWORD = "e2e-console-password"
@@ -47,8 +53,9 @@ def users(stack: Stack) -> Iterator[dict[str, str]]:
         "leader": f"leader-{suffix}",
     }
     accounts.create_user(names["office"], PASSWORD, role="office", display_name="张受理")
-    accounts.create_user(names["dept"], PASSWORD, role="department", department="住建局",
-                         display_name="住建局李工")
+    accounts.create_user(
+        names["dept"], PASSWORD, role="department", department="住建局", display_name="住建局李工"
+    )
     accounts.create_user(names["leader"], PASSWORD, role="leader", display_name="王主任")
     yield names
     store.engine.dispose()
@@ -66,7 +73,9 @@ def browser() -> Iterator[object]:
 
 def _page(browser: object, stack: Stack, username: str) -> object:
     context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=stack.app_url, locale="zh-CN", viewport={"width": 1400, "height": 900},
+        base_url=stack.app_url,
+        locale="zh-CN",
+        viewport={"width": 1400, "height": 900},
         accept_downloads=True,
     )
     page = context.new_page()
@@ -111,10 +120,17 @@ def test_console_in_a_browser(stack: Stack, users: dict[str, str], browser: obje
     citizen = Chat(stack)
     ticket = _report(citizen, "涪城区城郊街道有个工地天天扬尘，灰大得很，窗户都不敢开")
     # A second report of the same site arrives through Open311 (another civic system).
-    posted = httpx.post(f"{stack.app_url}/open311/v2/requests.json", data={
-        "api_key": API_KEY, "service_code": "air-dust", "address_string": "涪城区城郊街道",
-        "description": "城郊街道工地扬尘，灰很大", "phone": "13900001111",
-    }, timeout=10)
+    posted = httpx.post(
+        f"{stack.app_url}/open311/v2/requests.json",
+        data={
+            "api_key": API_KEY,
+            "service_code": "air-dust",
+            "address_string": "涪城区城郊街道",
+            "description": "城郊街道工地扬尘，灰很大",
+            "phone": "13900001111",
+        },
+        timeout=10,
+    )
     assert posted.status_code == 200, posted.text
     second = posted.json()[0]["service_request_id"]
 
@@ -192,7 +208,9 @@ def test_console_in_a_browser(stack: Stack, users: dict[str, str], browser: obje
     with office.expect_download() as info:  # type: ignore[attr-defined]
         office.click("a:has-text('导出台账')")  # type: ignore[attr-defined]
     download = info.value
-    assert download.suggested_filename.startswith("问题台账") and download.suggested_filename.endswith(".xlsx")
+    assert download.suggested_filename.startswith(
+        "问题台账"
+    ) and download.suggested_filename.endswith(".xlsx")
     from io import BytesIO
 
     from openpyxl import load_workbook

@@ -40,8 +40,13 @@ def client(stack: Stack) -> HotlineClient:
 def _new(client: HotlineClient, name: str, call_id: str | None = None) -> tuple[str, HotlineReply]:
     case = _case(name)
     call_id = call_id or f"e2e-{uuid.uuid4().hex[:10]}"
-    reply = client.new_call(call_id, case["transcript"], caller_number=case["caller_number"],
-                            agent_id=case["agent_id"], started_at=case["started_at"])
+    reply = client.new_call(
+        call_id,
+        case["transcript"],
+        caller_number=case["caller_number"],
+        agent_id=case["agent_id"],
+        started_at=case["started_at"],
+    )
     assert reply.ok, reply.body
     return call_id, reply
 
@@ -51,12 +56,16 @@ def _issue(stack: Stack, call_id: str) -> dict[str, Any]:
     path = stack.database_url.removeprefix("sqlite:///")
     with closing(sqlite3.connect(path)) as db:
         db.row_factory = sqlite3.Row
-        rows = db.execute("SELECT * FROM issues WHERE client_ref = ?", (f"hotline:{call_id}",)).fetchall()
+        rows = db.execute(
+            "SELECT * FROM issues WHERE client_ref = ?", (f"hotline:{call_id}",)
+        ).fetchall()
     assert len(rows) == 1, f"{len(rows)} issues for call {call_id}"
     return dict(rows[0])
 
 
-def test_complete_call_drafts_every_field_then_files_once(stack: Stack, client: HotlineClient) -> None:
+def test_complete_call_drafts_every_field_then_files_once(
+    stack: Stack, client: HotlineClient
+) -> None:
     call_id, reply = _new(client, "01_labelled_brickworks")
     body = reply.body
     assert body["status"] == "confirm" and body["missing"] == [], body
@@ -85,7 +94,9 @@ def test_complete_call_drafts_every_field_then_files_once(stack: Stack, client: 
     _issue(stack, call_id)  # still exactly one
 
 
-def test_missing_fields_are_asked_and_answered_in_the_same_call(stack: Stack, client: HotlineClient) -> None:
+def test_missing_fields_are_asked_and_answered_in_the_same_call(
+    stack: Stack, client: HotlineClient
+) -> None:
     call_id, reply = _new(client, "08_missing_place")
     body = reply.body
     missing = [m["field"] for m in body["missing"]]
@@ -137,7 +148,10 @@ def test_two_problems_warn_and_non_environmental_call_is_transferred(
     ("payload", "code"),
     [
         ({"call_id": "bad-1", "transcript": ""}, "empty"),
-        ({"call_id": "bad-2", "transcript": "Hello, the factory is smoking again tonight."}, "not_chinese"),
+        (
+            {"call_id": "bad-2", "transcript": "Hello, the factory is smoking again tonight."},
+            "not_chinese",
+        ),
         ({"call_id": "bad-3", "transcript": "来电人：" + "冒黑烟。" * 6000}, "too_long"),
         ({"call_id": "bad-4", "transcript": "来电人：\x00\x01\x02冒黑烟"}, "binary"),
         ({"call_id": "bad 5", "transcript": "来电人：冒黑烟。"}, "bad_call_id"),
@@ -152,8 +166,13 @@ def test_bad_input_gets_a_reason_and_files_nothing(
     assert reply.error and reply.error["code"] == code
     assert reply.error["message"] and reply.error["message_en"]
     with closing(sqlite3.connect(stack.database_url.removeprefix("sqlite:///"))) as db:  # type: ignore[union-attr]
-        assert db.execute("SELECT count(*) FROM issues WHERE client_ref = ?",
-                          (f"hotline:{payload['call_id']}",)).fetchone()[0] == 0
+        assert (
+            db.execute(
+                "SELECT count(*) FROM issues WHERE client_ref = ?",
+                (f"hotline:{payload['call_id']}",),
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def test_binary_body_and_missing_token_are_refused(stack: Stack) -> None:
@@ -169,8 +188,12 @@ def test_batch_import_end_to_end(stack: Stack, tmp_path: Path) -> None:
     run_id = uuid.uuid4().hex[:6]
     export = tmp_path / "export.jsonl"
     lines = []
-    for name in ("01_labelled_brickworks", "03_stt_no_punctuation_construction_noise",
-                 "07_not_environmental", "08_missing_place"):
+    for name in (
+        "01_labelled_brickworks",
+        "03_stt_no_punctuation_construction_noise",
+        "07_not_environmental",
+        "08_missing_place",
+    ):
         case = _case(name)
         case["call_id"] = f"batch-{run_id}-{name[:2]}"
         case.pop("expect")
@@ -179,13 +202,20 @@ def test_batch_import_end_to_end(stack: Stack, tmp_path: Path) -> None:
     lines.append("{not json")
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = tmp_path / "attention.csv"
-    env = {**os.environ, "GW_RASA_URL": stack.rasa_url,
-           "GW_INTERNAL_TOKEN": stack.procs["rasa"].env["GW_INTERNAL_TOKEN"]}
+    env = {
+        **os.environ,
+        "GW_RASA_URL": stack.rasa_url,
+        "GW_INTERNAL_TOKEN": stack.procs["rasa"].env["GW_INTERNAL_TOKEN"],
+    }
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bot.hotline_import", str(export), "--report", str(report)],
-            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
     first = run()

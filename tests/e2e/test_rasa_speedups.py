@@ -19,10 +19,22 @@ pytestmark = pytest.mark.e2e
 CASES: list[object] = [
     {"events": [], "responses": []},
     {},
-    {"events": [{"event": "slot", "name": "location", "value": "涪城区"}], "responses": [{"text": "好"}]},
-    {"events": [{"event": "slot", "name": "categories", "value": ["大气", "噪声"], "timestamp": None}]},
+    {
+        "events": [{"event": "slot", "name": "location", "value": "涪城区"}],
+        "responses": [{"text": "好"}],
+    },
+    {
+        "events": [
+            {"event": "slot", "name": "categories", "value": ["大气", "噪声"], "timestamp": None}
+        ]
+    },
     {"events": [{"event": "slot", "name": "x", "value": None, "timestamp": 1.5, "metadata": {}}]},
-    {"events": [{"event": "active_loop", "name": "report_form"}, {"event": "followup", "name": "a"}]},
+    {
+        "events": [
+            {"event": "active_loop", "name": "report_form"},
+            {"event": "followup", "name": "a"},
+        ]
+    },
     {"events": [{"event": "action", "name": "utter_x", "policy": None, "confidence": 1}]},
     {"events": [{"event": "restart"}, {"event": "reset_slots"}, {"event": "bot", "text": "你好"}]},
     # malformed: every one of these must be rejected exactly as before

@@ -128,7 +128,9 @@ def test_confirmed_report_survives_a_dead_action_server(stack: Stack, chat: Chat
 
 
 def test_confirmed_report_survives_a_locked_database(stack: Stack, chat: Chat) -> None:
-    assert "哪家单位" in chat.say("高新区普明街道的工地半夜还在施工，吵得睡不着觉"), chat.transcript()
+    assert "哪家单位" in chat.say("高新区普明街道的工地半夜还在施工，吵得睡不着觉"), (
+        chat.transcript()
+    )
     chat.say("不清楚")
     chat.say("没有")
     assert "对吗" in chat.say("匿名"), chat.transcript()
@@ -149,7 +151,10 @@ def test_bad_input_gets_a_clear_answer(stack: Stack, chat: Chat) -> None:
     assert "没太明白" in chat.say("今天股票涨了没有")
     huge = "我要举报" + "污水" * 20000
     assert chat.say(huge).strip(), "a huge message must get an answer"
-    r = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": chat.sender, "message": ""},
-                   timeout=30)
+    r = httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json={"sender": chat.sender, "message": ""},
+        timeout=30,
+    )
     assert r.status_code == 200
     assert httpx.get(f"{stack.app_url}/healthz", timeout=5).json()["database"] is True

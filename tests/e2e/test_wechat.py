@@ -62,8 +62,13 @@ class WeChatEnv:
         return CaseStore.from_url(self.stack.database_url)
 
     def notifier(self, store: CaseStore) -> Notifier:
-        return Notifier(store, rasa_url=self.stack.rasa_url, token=INTERNAL_TOKEN,
-                        backoff_s=(0.2, 0.4, 0.8), poll_s=0.2)
+        return Notifier(
+            store,
+            rasa_url=self.stack.rasa_url,
+            token=INTERNAL_TOKEN,
+            backoff_s=(0.2, 0.4, 0.8),
+            poll_s=0.2,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +80,22 @@ def wechat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeChatEnv]:
             ports=Ports(_free_port(), _free_port(), _free_port()),
             var_dir=tmp_path_factory.mktemp("wechat-stack"),
             extra_env={
-                "WECHAT_APP_ID": APP_ID, "WECHAT_SECRET": SECRET, "WECHAT_TOKEN": TOKEN,
-                "WECHAT_AES_KEY": AES_KEY, "WECHAT_API_BASE_URL": api.base_url,
-                "WECHAT_TEMPLATE_ID": TEMPLATE_ID, "GW_INTERNAL_TOKEN": INTERNAL_TOKEN,
+                "WECHAT_APP_ID": APP_ID,
+                "WECHAT_SECRET": SECRET,
+                "WECHAT_TOKEN": TOKEN,
+                "WECHAT_AES_KEY": AES_KEY,
+                "WECHAT_API_BASE_URL": api.base_url,
+                "WECHAT_TEMPLATE_ID": TEMPLATE_ID,
+                "GW_INTERNAL_TOKEN": INTERNAL_TOKEN,
                 "GW_SQLITE_BUSY_TIMEOUT_S": "2",
             },
         )
         stack.migrate()
         try:
             stack.start()
-            server = WeChatServer(f"{stack.rasa_url}/webhooks/wechat/webhook", TOKEN, APP_ID,
-                                  AES_KEY)
+            server = WeChatServer(
+                f"{stack.rasa_url}/webhooks/wechat/webhook", TOKEN, APP_ID, AES_KEY
+            )
             yield WeChatEnv(stack, api, server)
         finally:
             stack.stop()
@@ -114,13 +124,15 @@ class Citizen:
         api = self.env.api
 
         def arrived() -> bool:
-            return any(expect in t for t in api.texts_to(self.openid)[self.seen:])
+            return any(expect in t for t in api.texts_to(self.openid)[self.seen :])
 
         if not api.wait_for(arrived, timeout):
-            raise AssertionError(f"no reply containing {expect!r}; transcript:\n{self.transcript()}"
-                                 f"\nnew: {api.texts_to(self.openid)[self.seen:]}")
+            raise AssertionError(
+                f"no reply containing {expect!r}; transcript:\n{self.transcript()}"
+                f"\nnew: {api.texts_to(self.openid)[self.seen :]}"
+            )
         time.sleep(0.3)  # the rest of the same turn
-        new = api.texts_to(self.openid)[self.seen:]
+        new = api.texts_to(self.openid)[self.seen :]
         self.seen += len(new)
         joined = "\n".join(new)
         self.log.append(("", joined))
@@ -136,8 +148,11 @@ class Citizen:
 
 
 def _evidence(env: WeChatEnv, ticket: str) -> list[dict[str, Any]]:
-    r = httpx.get(f"{env.stack.app_url}/internal/channels/evidence/{ticket}",
-                  headers={"X-GW-Token": INTERNAL_TOKEN}, timeout=10)
+    r = httpx.get(
+        f"{env.stack.app_url}/internal/channels/evidence/{ticket}",
+        headers={"X-GW-Token": INTERNAL_TOKEN},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return list(r.json())
 
@@ -164,7 +179,7 @@ def test_bad_input_is_refused_and_nothing_is_processed(wechat: WeChatEnv) -> Non
     assert srv.post_xml(huge).status_code == 400
     no_sender = srv.post_xml("<xml><MsgType>text</MsgType><Content>hi</Content></xml>")
     assert no_sender.status_code == 400
-    not_xml = srv.post_xml("{\"json\": true}")
+    not_xml = srv.post_xml('{"json": true}')
     assert not_xml.status_code == 400
     # An encrypted body whose msg_signature does not match is refused as forged.
     params = srv.query()
@@ -261,8 +276,9 @@ def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) ->
     citizen = Citizen(wechat)
     assert "描述" in citizen.say("我要举报", "描述")
     assert "哪里" in citizen.say("有个厂在冒黑烟，味道呛得很", "哪里")
-    citizen.post("location", lat="31.512345", lng="104.712345",
-                 label="四川省绵阳市涪城区青义镇商家村")
+    citizen.post(
+        "location", lat="31.512345", lng="104.712345", label="四川省绵阳市涪城区青义镇商家村"
+    )
     assert "什么时候" in citizen.replies("什么时候"), citizen.transcript()
     assert "哪家单位" in citizen.say("每天晚上十点以后", "哪家单位")
     evidence_q = citizen.say("不清楚", "证据")
@@ -281,8 +297,9 @@ def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) ->
     assert ticket, filed
     ticket_no = ticket.group(0)
     time.sleep(1.0)
-    assert sum("手机" in t for t in wechat.api.texts_to(citizen.openid)) == 1, \
+    assert sum("手机" in t for t in wechat.api.texts_to(citizen.openid)) == 1, (
         "the retried photo must not be handled twice"
+    )
 
     files = _evidence(wechat, ticket_no)
     assert len(files) == 1, files
@@ -292,9 +309,11 @@ def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) ->
     stored = Path(wechat.stack.var_dir) / "evidence" / files[0]["sha256"][:2] / files[0]["sha256"]
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == files[0]["sha256"]
 
-    (lat, lng, district, town, has_evidence, channel, sender), = wechat.query(
+    ((lat, lng, district, town, has_evidence, channel, sender),) = wechat.query(
         "SELECT latitude, longitude, district, town, has_evidence, channel, reporter_sender_id"
-        " FROM issues WHERE ticket = ?", ticket_no)
+        " FROM issues WHERE ticket = ?",
+        ticket_no,
+    )
     assert (lat, lng) == pytest.approx((31.512345, 104.712345))
     assert (district, town) == ("涪城区", "青义镇")
     assert has_evidence == 1 and channel == "wechat" and sender == citizen.openid
@@ -309,9 +328,13 @@ def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) ->
         pushed = citizen.replies("已受理", timeout=30)
         assert ticket_no in pushed, pushed
         assert len(wechat.api.texts_to(citizen.openid)) == before + 1
-        assert wechat.api.wait_for(lambda: wechat.query(
-            "SELECT state, via FROM notifications WHERE ticket = ?", ticket_no)
-            == [("sent", "customer_service")], 10)
+        assert wechat.api.wait_for(
+            lambda: (
+                wechat.query("SELECT state, via FROM notifications WHERE ticket = ?", ticket_no)
+                == [("sent", "customer_service")]
+            ),
+            10,
+        )
     finally:
         notifier.stop()
         store.engine.dispose()
@@ -324,34 +347,58 @@ def test_status_push_outside_the_window_uses_a_template_and_failures_are_recorde
     notifier = wechat.notifier(store)
     stranger = f"o-silent-{uuid.uuid4().hex[:8]}"  # never wrote: no customer-service window
     try:
-        issue, _ = store.file(IssueDraft(
-            channel="wechat", reporter_sender_id=stranger, anonymous=True, categories=["水"],
-            phenomenon="河里有死鱼", district="涪城区", original_text="河里有死鱼"))
+        issue, _ = store.file(
+            IssueDraft(
+                channel="wechat",
+                reporter_sender_id=stranger,
+                anonymous=True,
+                categories=["水"],
+                phenomenon="河里有死鱼",
+                district="涪城区",
+                original_text="河里有死鱼",
+            )
+        )
         # The first template send fails (WeChat busy): retried with backoff, then delivered.
         wechat.api.fail("message/template/send", times=1, status=500)
         changed = store.change_status(issue.ticket, "accepted", actor="staff:e2e")
         notifier.status_changed(changed, changed.events[-1])
-        assert wechat.api.wait_for(lambda: bool(wechat.api.sent("message/template/send", stranger)),
-                                   20)
+        assert wechat.api.wait_for(
+            lambda: bool(wechat.api.sent("message/template/send", stranger)), 20
+        )
         sent = wechat.api.sent("message/template/send", stranger)
         assert len(sent) == 1
         assert sent[0].body["template_id"] == TEMPLATE_ID
         assert sent[0].body["data"]["keyword1"]["value"] == issue.ticket
         assert sent[0].body["data"]["keyword2"]["value"] == "已受理"
         assert wechat.api.texts_to(stranger) == []
-        assert wechat.api.wait_for(lambda: wechat.query(
-            "SELECT state, via, attempts FROM notifications WHERE ticket = ?", issue.ticket)
-            == [("sent", "template", 2)], 10)
+        assert wechat.api.wait_for(
+            lambda: (
+                wechat.query(
+                    "SELECT state, via, attempts FROM notifications WHERE ticket = ?", issue.ticket
+                )
+                == [("sent", "template", 2)]
+            ),
+            10,
+        )
 
         # The citizen unsubscribed (43004): no retry helps; the issue records it as undelivered.
         wechat.api.fail("message/template/send", times=1, errcode=43004)
         changed = store.change_status(issue.ticket, "routed", actor="staff:e2e")
         notifier.status_changed(changed, changed.events[-1])
-        assert wechat.api.wait_for(lambda: wechat.query(
-            "SELECT state, attempts FROM notifications WHERE ticket = ? AND to_status = 'routed'",
-            issue.ticket) == [("undelivered", 1)], 20)
-        (error,), = wechat.query("SELECT last_error FROM notifications WHERE ticket = ? AND"
-                                 " to_status = 'routed'", issue.ticket)
+        assert wechat.api.wait_for(
+            lambda: (
+                wechat.query(
+                    "SELECT state, attempts FROM notifications WHERE ticket = ? AND to_status = 'routed'",
+                    issue.ticket,
+                )
+                == [("undelivered", 1)]
+            ),
+            20,
+        )
+        ((error,),) = wechat.query(
+            "SELECT last_error FROM notifications WHERE ticket = ? AND to_status = 'routed'",
+            issue.ticket,
+        )
         assert "43004" in error
     finally:
         notifier.stop()
@@ -365,8 +412,9 @@ def test_link_message_is_kept_as_evidence(wechat: WeChatEnv) -> None:
     citizen.replies("描述")  # a link does not describe the problem: asked again
     msg_id = re.search(r"<MsgId>(\d+)</MsgId>", xml)
     assert msg_id
-    rows = wechat.query("SELECT kind, content_type, note FROM evidence WHERE msg_id = ?",
-                        msg_id.group(1))
+    rows = wechat.query(
+        "SELECT kind, content_type, note FROM evidence WHERE msg_id = ?", msg_id.group(1)
+    )
     assert len(rows) == 1 and rows[0][0] == "link" and "example.org" in rows[0][2]
 
 

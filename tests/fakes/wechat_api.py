@@ -83,8 +83,9 @@ class FakeWeChatAPI:
             self.media[media_id] = (data, content_type)
         return media_id
 
-    def fail(self, endpoint: str, times: int = 1, *, status: int = 500,
-             errcode: int | None = None) -> None:
+    def fail(
+        self, endpoint: str, times: int = 1, *, status: int = 500, errcode: int | None = None
+    ) -> None:
         """`endpoint` like "message/custom/send"; errcode given → HTTP 200 with that errcode."""
         with self._lock:
             self.faults[endpoint] = Fault(times, status, errcode)
@@ -99,7 +100,9 @@ class FakeWeChatAPI:
             self.delays.clear()
 
     # -- what tests read -------------------------------------------------------------------------
-    def sent(self, endpoint: str = "message/custom/send", touser: str | None = None) -> list[Recorded]:
+    def sent(
+        self, endpoint: str = "message/custom/send", touser: str | None = None
+    ) -> list[Recorded]:
         with self._lock:
             if touser is not None:
                 return list(self._by_user.get((endpoint, touser), ()))
@@ -120,8 +123,9 @@ class FakeWeChatAPI:
     def wait_texts(self, touser: str, count: int, timeout: float = 60.0) -> list[str]:
         """The first `count` texts sent to `touser`, waiting for them; fails loudly on timeout."""
         if not self.wait_for(lambda: len(self.texts_to(touser)) >= count, timeout):
-            raise AssertionError(f"expected {count} messages to {touser}, got "
-                                 f"{self.texts_to(touser)!r}")
+            raise AssertionError(
+                f"expected {count} messages to {touser}, got {self.texts_to(touser)!r}"
+            )
         return self.texts_to(touser)
 
     # -- the server ------------------------------------------------------------------------------
@@ -146,8 +150,13 @@ class FakeWeChatAPI:
 
         return Handler
 
-    def _reply(self, h: BaseHTTPRequestHandler, status: int, payload: Any,
-               content_type: str = "application/json") -> None:
+    def _reply(
+        self,
+        h: BaseHTTPRequestHandler,
+        status: int,
+        payload: Any,
+        content_type: str = "application/json",
+    ) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
         h.send_response(status)
         h.send_header("Content-Type", content_type)

@@ -43,7 +43,9 @@ class WeChatServer:
     app_id: str
     aes_key: str | None = None
 
-    def query(self, *, bad_signature: bool = False, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def query(
+        self, *, bad_signature: bool = False, extra: dict[str, str] | None = None
+    ) -> dict[str, str]:
         timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
         signature = sign(self.token, timestamp, nonce)
         if bad_signature:
@@ -60,11 +62,20 @@ class WeChatServer:
         params["encrypt_type"] = "aes"
         params["msg_signature"] = parsed["MsgSignature"]
         to = xmltodict.parse(xml)["xml"].get("ToUserName", "")
-        return (f"<xml><ToUserName><![CDATA[{to}]]></ToUserName>"
-                f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>").encode()
+        return (
+            f"<xml><ToUserName><![CDATA[{to}]]></ToUserName>"
+            f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>"
+        ).encode()
 
-    def post_xml(self, xml: str, *, encrypt: bool = False, bad_signature: bool = False,
-                 client: httpx.Client | None = None, timeout: float = 10.0) -> httpx.Response:
+    def post_xml(
+        self,
+        xml: str,
+        *,
+        encrypt: bool = False,
+        bad_signature: bool = False,
+        client: httpx.Client | None = None,
+        timeout: float = 10.0,
+    ) -> httpx.Response:
         params = self.query(bad_signature=bad_signature)
         data = self.body(xml, params, encrypt)
         url = f"{self.webhook_url}?{urlencode(params)}"
@@ -72,7 +83,9 @@ class WeChatServer:
             return client.post(url, content=data, headers={"Content-Type": "text/xml"})
         return httpx.post(url, content=data, headers={"Content-Type": "text/xml"}, timeout=timeout)
 
-    def send(self, name: str, *, encrypt: bool = False, **values: Any) -> tuple[httpx.Response, str]:
+    def send(
+        self, name: str, *, encrypt: bool = False, **values: Any
+    ) -> tuple[httpx.Response, str]:
         """Posts fixture `name`; returns the response and the XML (to post again as a retry)."""
         xml = fixture(name, **values)
         return self.post_xml(xml, encrypt=encrypt), xml
@@ -80,5 +93,8 @@ class WeChatServer:
     def decrypt_reply(self, body: str) -> str:
         crypto = WeChatCrypto(self.token, self.aes_key, self.app_id)
         parsed = xmltodict.parse(body)["xml"]
-        return str(crypto.decrypt_message(body, parsed["MsgSignature"], parsed["TimeStamp"],
-                                          parsed["Nonce"]))
+        return str(
+            crypto.decrypt_message(
+                body, parsed["MsgSignature"], parsed["TimeStamp"], parsed["Nonce"]
+            )
+        )
