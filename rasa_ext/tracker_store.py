@@ -4,12 +4,19 @@ Conversations must survive a restart of the Rasa server (they do: every event is
 an fsync per turn made the tracker save ~11 % of the server's CPU time under load. WAL with
 synchronous=NORMAL keeps committed turns across a process crash and loses at most the last
 turns on a power cut. PostgreSQL URLs are used exactly as by Rasa's own SQLTrackerStore.
+
+Conversations hold personal data (what citizens typed, their phone numbers). With `retention_days`
+set (endpoints.yml), the store deletes, about once an hour, every event older than that which no
+longer belongs to a conversation's current session, and whole conversations idle for longer. The
+filed report itself, with the reporter's own words, lives in the case store, not here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -30,15 +37,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: How often the retention purge runs (seconds), at most.
+PURGE_INTERVAL = 3600.0
+
+
 class GreenWhistleTrackerStore(SQLTrackerStore):
     """Configured in endpoints.yml as `type: rasa_ext.tracker_store.GreenWhistleTrackerStore`."""
 
     engine: Any
 
     def __init__(
-        self, domain: Any = None, host: str | None = None, event_broker: Any = None, **kwargs: Any
+        self,
+        domain: Any = None,
+        host: str | None = None,
+        event_broker: Any = None,
+        retention_days: float | str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+        days = float(retention_days) if retention_days not in (None, "") else 0.0
+        self.retention_seconds = days * 86400.0 if days > 0 else None
+        self._last_purge = 0.0
+        self._purging: asyncio.Future[int] | None = None
         if self.engine.dialect.name == "sqlite":
             # Rasa's engine opens and closes a SQLite connection per operation (NullPool); closing
             # the last connection checkpoints the WAL every time. Keep connections pooled.
@@ -56,6 +76,62 @@ class GreenWhistleTrackerStore(SQLTrackerStore):
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             logger.debug("SQLite tracker store in WAL mode with pooled connections")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        self.maybe_purge()
+        await super().save(tracker)
+
+    def purge_before(self, cutoff: float) -> int:
+        """Deletes events older than `cutoff` (a UNIX time) that Rasa no longer reads: those before
+        their conversation's last session start (Rasa reads from that timestamp on), and every
+        event of conversations idle since before `cutoff`. Returns the number of events deleted."""
+        ev = self.SQLEvent.__table__
+        idle = (
+            sa.select(ev.c.sender_id)
+            .group_by(ev.c.sender_id)
+            .having(sa.func.max(ev.c.timestamp) < cutoff)
+        )
+        later = ev.alias("later")
+        session_after = (
+            sa.select(later.c.id)
+            .where(
+                later.c.sender_id == ev.c.sender_id,
+                later.c.type_name == SessionStarted.type_name,
+                later.c.timestamp > ev.c.timestamp,
+            )
+            .exists()
+        )
+        stmt = ev.delete().where(
+            ev.c.timestamp < cutoff, sa.or_(ev.c.sender_id.in_(idle), session_after)
+        )
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
+
+    def maybe_purge(self) -> None:
+        """Starts the retention purge in a worker thread when it is due (at most hourly)."""
+        now = time.time()
+        if self.retention_seconds is None or self._purging is not None:
+            return
+        if now - self._last_purge < PURGE_INTERVAL:
+            return
+        self._last_purge = now
+        cutoff = now - self.retention_seconds
+        loop = asyncio.get_running_loop()
+        self._purging = loop.run_in_executor(None, self.purge_before, cutoff)
+        self._purging.add_done_callback(lambda fut: self._purged(fut, cutoff))
+
+    def _purged(self, fut: asyncio.Future[int], cutoff: float) -> None:
+        self._purging = None
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            # the conversation goes on; the purge is tried again at the next interval
+            logger.warning("tracker retention purge failed: %s", exc)
+            return
+        deleted = fut.result()
+        if deleted:
+            logger.info("tracker retention: deleted %d conversation events", deleted)
 
 
 class CachedTrackerStore(GreenWhistleTrackerStore):
@@ -93,6 +169,7 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         return DialogueStateTracker.from_events(sender_id, list(events), self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        self.maybe_purge()
         cached = self._cache.get(tracker.sender_id)
         events = list(tracker.events)
         if cached is None or len(events) < len(cached):
@@ -122,6 +199,17 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
             self._cache.pop(tracker.sender_id, None)  # a new session began: reread from the DB
         else:
             self._remember(tracker.sender_id, events)
+
+    def _purged(self, fut: asyncio.Future[int], cutoff: float) -> None:
+        super()._purged(fut, cutoff)
+        # conversations idle since before the cutoff are gone from the database: forget them here
+        stale = [
+            sender
+            for sender, events in self._cache.items()
+            if not events or (getattr(events[-1], "timestamp", None) or 0) < cutoff
+        ]
+        for sender in stale:
+            del self._cache[sender]
 
     def _remember(self, sender_id: str, events: list[Any]) -> None:
         self._cache[sender_id] = events
