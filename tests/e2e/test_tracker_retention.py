@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bot.stack import PROJECT_ROOT, RASA_VENV
-from tests.conftest import BACKENDS, TEST_DATABASE_URL, _pg_schema_url
+from tests.conftest import BACKENDS, pg_schema
 
 pytestmark = pytest.mark.e2e
 
@@ -156,18 +154,8 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
         return
-    assert TEST_DATABASE_URL
-    schema = f"gw_tracker_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        # Rasa's environment has psycopg2, not psycopg 3
-        yield _pg_schema_url(TEST_DATABASE_URL.replace("+psycopg", ""), schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema("gw_tracker") as url:
+        yield url.replace("+psycopg", "")  # Rasa's environment has psycopg2, not psycopg 3
 
 
 def test_retention_deletes_old_events_and_keeps_current_sessions(tracker_url: str) -> None:
