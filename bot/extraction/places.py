@@ -92,6 +92,8 @@ def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
                 continue  # 三台山, 魏城河, 白鹤水库: a landmark that crosses or serves many towns
             if not strong and after.startswith(_LOWER_UNITS):
                 continue  # 城厢社区, 青义村: a village named like the town, not the town
+            if not strong and _is_word_not_place(piece, text[i - 1 : i] if i else "", after):
+                continue  # 新建了, 沿河的稻田, 汉江边上, 流到白河: a word or a river
             needs_county = bool(strong) and all(e.needs_county for e in strong)
             county_only = (
                 frozenset(e.code for e in entries if e.needs_county) if not strong else frozenset()
@@ -326,6 +328,27 @@ def _word_bounds(text: str, spans: list[tuple[int, int]]) -> set[int]:
             pos += len(tok)
             bounds.add(pos)
     return bounds
+
+
+#: After a short name ending 江/河/湖/海/溪, these make it the water body (汉江边上, 涪江二桥).
+_WATER_CONTEXT_RE = re.compile(
+    r"(?:[一二三四五六七八九]?桥|边|岸|畔|里|上游|下游|段|滩|堤|堰|沿|两岸|流域|大坝|江面|河面|水面)"
+)
+#: Before such a name, these make it the water body too (流到白河, 沿涪江).
+_WATER_VERBS = frozenset("到入进向往沿临跨经")
+
+
+def _is_word_not_place(piece: str, before: str, after: str) -> bool:
+    """A short name that reads as an ordinary word or a river here: directly followed by a
+    particle (新建了), 沿河/临江 ("along the river"), or a name ending 江/河/湖/海/溪 used as the
+    water body (汉江边上, 涪江二桥, 流到白河)."""
+    if after[:1] in ("了", "着", "过"):
+        return True
+    if len(piece) == 2 and piece[0] in "沿临滨靠" and piece[1] in _NATURAL_FEATURES:
+        return True
+    if piece[-1] in "江河湖海溪":
+        return before in _WATER_VERBS or bool(_WATER_CONTEXT_RE.match(after))
+    return False
 
 
 def _inside(m: Mention, spans: list[tuple[int, int]]) -> bool:

@@ -105,6 +105,12 @@ def test_no_place_in_ordinary_words(text: str) -> None:
         ("城厢办事处那边有家厂排污水", "四川省", "绵阳市"),
         # A village named like a town may lie in another town of the city.
         ("青义村有人烧秸秆", "四川省", "绵阳市"),
+        # A short name that is the river here (涪江街道 is a street office of 游仙区) …
+        ("涪江边上有人往河里倒垃圾", "四川省", "绵阳市"),
+        ("厂里的污水一直流到涪江", "四川省", "绵阳市"),
+        # … or an ordinary word: 新建了 (newly built), 沿河 (along the river)
+        ("楼下新建了一个搅拌站，天天扬尘", "四川省", "南充市"),
+        ("沿河的稻田都被污水淹了", "贵州省", "铜仁市"),
     ],
 )
 def test_weak_evidence_names_no_district(text: str, province: str, city: str) -> None:
@@ -196,3 +202,15 @@ def test_functional_zones(text: str, province: str, city: str, district: str) ->
 def test_generic_zone_names_need_their_city_or_county(text: str, province: str, city: str) -> None:
     place = extract(text, province=province, city=city).place
     assert place is None or place.district is None
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("涪江街道有人烧垃圾", "游仙区"),  # the full name still counts
+        ("游仙区涪江那边有人烧垃圾", "游仙区"),
+    ],
+)
+def test_river_named_towns_still_resolve_when_written_as_places(text: str, district: str) -> None:
+    place = extract(text, **MY).place
+    assert place is not None and place.district == district
