@@ -86,10 +86,19 @@ def _token_starts(tokens: list[str]) -> list[int]:
     return starts
 
 
+#: A name in quotes: 那家“老码头火锅”, 店名叫「味道江南」.
+_QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。；;！!？?、：:\n]{2,15})[”」』\"]")
+#: Just before a quoted name: what introduces a shop's name (一家“…”, 叫“…”, 楼下的“…”).
+_NAME_INTRO = ("家", "叫", "名叫", "名为", "叫做", "店名", "招牌", "一个", "的")
+#: Just before quoted speech or a slogan, which is no name (回复说“已整改”, 喇叭喊“半价”).
+_SPEECH_INTRO = re.compile(r"(?:说|称|回复|答复|表示|承诺|写着|喊|标语|口号|广告|循环|[：:])$")
+
+
 def find(text: str) -> list[Candidate]:
     """Named polluters in text order (generic mentions left out)."""
     cfg = _config()
-    if not cfg.suffix_re.search(text):
+    quoted = _quoted_names(text, cfg)
+    if not quoted and not cfg.suffix_re.search(text):
         return []
     out: list[Candidate] = []
     for clause_match in re.finditer(rf"[^{re.escape(cfg.break_chars)}]+", text):
@@ -97,10 +106,38 @@ def find(text: str) -> list[Candidate]:
         if not cfg.suffix_re.search(clause):
             continue
         out.extend(_find_in_clause(clause, clause_match.start(), cfg))
+    out = [c for c in out if not _is_place_name(c.name)]  # 厦门市 ends like 门市
+    if quoted:
+        # a quoted name stands for the generic word right after it (“蜀香园”的火锅店 → 蜀香园)
+        out = [c for c in out if not any(0 <= c.start - q.end <= 2 for q in quoted)]
+        out = sorted([*quoted, *out], key=lambda c: c.start)
     out = _merge_touching(text, out)
     out = [c for c in out if not text[c.end : c.end + 5].startswith(cfg.exonerated_after)]
     # Named companies and sites first, described facilities after; text order within each.
     return sorted(out, key=lambda c: c.descriptive)
+
+
+def _quoted_names(text: str, cfg: Config) -> list[Candidate]:
+    """Shop names in quotes, which carry no suffix (“老码头火锅”, 「味道江南」): taken when a word
+    that introduces a name stands right before them or a polluter word right after."""
+    out = []
+    for m in _QUOTED.finditer(text):
+        name = m.group(1).strip()
+        before = text[max(0, m.start() - 4) : m.start()]
+        after = text[m.end() : m.end() + 4]
+        if len(name) < 2 or _SPEECH_INTRO.search(before) or _is_place_name(name):
+            continue
+        introduced = before.endswith(_NAME_INTRO)
+        followed = bool(cfg.suffix_re.match(after.lstrip("的")))
+        if introduced or followed or _suffix_at_end(name, cfg):
+            out.append(Candidate(name, m.start(1), m.start(1) + len(name)))
+    return out
+
+
+def _is_place_name(name: str) -> bool:
+    from bot.extraction.gazetteer import gazetteer
+
+    return bool(gazetteer().find_by_name(name))
 
 
 def _merge_touching(text: str, found: list[Candidate]) -> list[Candidate]:

@@ -29,6 +29,33 @@ def test_generic_words_are_not_polluters(text: str) -> None:
     assert extract(text).polluter is None
 
 
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # a shop's name in quotes carries no suffix
+        ("楼下那家“老灶台串串”油烟特别大", "老灶台串串"),
+        ("小区门口新开的「好再来」天天放音乐到半夜", "好再来"),
+        ("店名叫“川味小馆”，后厨排烟管对着我家窗户", "川味小馆"),
+        # the quoted name stands for the generic word after it
+        ("街口一家叫“渝味轩”的火锅店把潲水倒进雨水井", "渝味轩"),
+    ],
+)
+def test_quoted_shop_names(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "物业回复说“已经整改”，可是烟还是很大",  # speech, not a name
+        "喇叭一整天循环喊“全场五折”，吵死了",  # a slogan
+        "厦门市集美区的工地半夜还在施工",  # 厦门市 ends like 门市 (a shop front): a city
+    ],
+)
+def test_quotes_and_place_names_that_are_no_polluter(text: str) -> None:
+    assert extract(text).polluter is None
+
+
 def test_company_name_keeps_its_place_prefix() -> None:
     ex = extract("江油市宏远建材有限公司晚上偷排废水", province="四川省", city="绵阳市")
     assert ex.polluter is not None and ex.polluter.endswith("宏远建材有限公司")
