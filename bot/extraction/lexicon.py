@@ -105,6 +105,9 @@ def _negated(text: str, start: int, lex: Lexicon) -> bool:
         gap = len(window) - (pos + len(neg))
         if gap > lex.negation_gap:
             continue
+        at = start - len(window) + pos
+        if at > 0 and text[at - 1] == neg[-1]:
+            continue  # 是不是未批先建, 有没有辐射: a question, not a denial
         tail = window[pos:] + text[start : start + 4]
         if any(tail.startswith(nn) for nn in lex.not_negation):
             continue
