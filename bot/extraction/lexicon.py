@@ -106,7 +106,7 @@ def _negated(text: str, start: int, lex: Lexicon) -> bool:
         if gap > lex.negation_gap:
             continue
         at = start - len(window) + pos
-        if at > 0 and text[at - 1] == neg[-1]:
+        if at > 0 and text[at - 1] == text[at + 1 : at + 2]:
             continue  # 是不是未批先建, 有没有辐射: a question, not a denial
         tail = window[pos:] + text[start : start + 4]
         if any(tail.startswith(nn) for nn in lex.not_negation):
@@ -132,15 +132,16 @@ def find(text: str) -> list[Hit]:
         for m in pattern.finditer(text):
             if absorbs:
                 hits = [h for h in hits if not (m.start() <= h.start and h.end <= m.end())]
-            elif not weak:
-                # 「占用八十多亩基本农田」: the phrase is the phenomenon; the context word inside it
-                # (耕地, whose booster 占 may stand too far away) gives way to it.
+            if not weak:
+                # 「占用八十多亩基本农田」, 「井水有汽油味」: the phrase is the phenomenon; a context
+                # word of its type inside or overlapping it (耕地, whose booster 占 may stand too
+                # far away; 井水) gives way to it.
                 hits = [
                     h
                     for h in hits
                     if not (
-                        m.start() <= h.start
-                        and h.end <= m.end()
+                        h.start < m.end()
+                        and m.start() < h.end
                         and h.fine_type == fine
                         and (h.context or h.word in lex.weak)
                     )
