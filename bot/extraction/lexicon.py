@@ -53,6 +53,8 @@ class Lexicon:
     place_words: frozenset[str] = frozenset()
     water_smells: frozenset[str] = frozenset()
     smell_sources: tuple[str, ...] = ()
+    #: Fresh-water words: a sentence that names the sea keeps its 水 hits only with one of these.
+    fresh_water: tuple[str, ...] = ()
 
     def category(self, fine_type: str) -> str:
         return self.parents.get(fine_type, fine_type)
@@ -87,6 +89,7 @@ def lexicon() -> Lexicon:
                 str(w) for w in (raw.get("water_smell") or {}).get("smells", ())
             ),
             smell_sources=tuple(str(w) for w in (raw.get("water_smell") or {}).get("sources", ())),
+            fresh_water=tuple(str(w) for w in raw.get("fresh_water") or ()),
         )
 
 
@@ -152,7 +155,7 @@ def find(text: str) -> list[Hit]:
                 negated = _negated(text, m.start(), lex)
                 hits.append(Hit(m.group(0), fine, m.start(), m.end(), negated, context=weak))
     hits.sort(key=lambda h: h.start)
-    return _water_smells(text, _drop_context(text, hits, lex), lex)
+    return _sea_water(text, _water_smells(text, _drop_context(text, hits, lex), lex), lex)
 
 
 def _boosted(text: str, h: Hit, lex: Lexicon) -> bool:
@@ -233,6 +236,25 @@ def _water_smells(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
         if any(src in sentence for src in lex.smell_sources):
             continue
         out[i] = replace(h, fine_type="水")
+    return out
+
+
+def _sea_water(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
+    """「往海里排污水，海面一层油」: waste water going into the sea is a marine complaint (入海排污),
+    not a second, fresh-water one, unless the sentence names a river, a ditch or a pond too."""
+    seas = [h for h in hits if h.counts and lex.category(h.fine_type) == "海洋"]
+    if not seas or not lex.fresh_water:
+        return hits
+    out = []
+    for h in hits:
+        if h.counts and lex.category(h.fine_type) == "水":
+            lo, hi = _sentence(text, h.start)
+            sentence = text[lo:hi]
+            if any(lo <= s.start < hi for s in seas) and not any(
+                w in sentence for w in lex.fresh_water
+            ):
+                h = replace(h, dropped=True)
+        out.append(h)
     return out
 
 
