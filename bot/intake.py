@@ -18,6 +18,7 @@ from bot.extraction.corrections import parse_correction
 from bot.lifecycle import citizen_status
 from bot.privacy import mask_phone, normalise_phone
 from bot.schemas import Channel, IssueDraft, IssueView
+from bot.transcripts import FIELDS as FORM_SLOTS
 
 #: Longest piece of one message kept in a report field; the full words go to original_text.
 MAX_FIELD_CHARS = 1000
@@ -26,14 +27,7 @@ MAX_EXTRACT_CHARS = 3000
 MAX_ORIGINAL_CHARS = 20000
 
 REPORT_SLOTS = (
-    "description",
-    "categories",
-    "location",
-    "area",
-    "time_text",
-    "polluter",
-    "evidence",
-    "contact",
+    *FORM_SLOTS,  # the questions the form asks, in order
     "area_parts",
     "address",
     "place_candidates",

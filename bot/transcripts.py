@@ -44,7 +44,9 @@ MAX_DESCRIPTION_CHARS = 1000
 Role = Literal["agent", "caller", "summary"]
 Shape = Literal["labelled", "summary", "unlabelled"]
 
-#: The report form's slots in the order it asks them (domain.yml), as draft field names.
+#: The report form's slots in the order it asks them (domain.yml), as draft field names; also the
+#: first of bot.intake.REPORT_SLOTS. Defined here because connectors import this module in the
+#: Rasa environment, where bot.intake (pydantic 2) cannot be imported.
 FIELDS = (
     "description",
     "categories",
