@@ -4,12 +4,17 @@ Starts its own stack (trained Rasa server, action server, app) on a fresh SQLite
 temporary folder, then:
 
 1. bare NLU: the same user texts sent to /model/parse, at the same concurrency;
-2. closed loop: N concurrent scripted report conversations over the REST channel, each worker
+2. Rasa's own turn, for reference: conversations of greetings and questions that the domain's
+   responses answer, so no custom action runs and nothing goes into the ledger. This is the
+   fastest a full Rasa turn gets on this model; the gap between it and a report turn is the cost
+   of our actions and database;
+3. closed loop: N concurrent scripted report conversations over the REST channel, each worker
    starting a new conversation when one ends, for the given seconds;
-3. open loop: turns offered at a fixed rate (default 20 turns/s), for the p95 target;
+4. open loop: turns offered at a fixed rate (default 20 turns/s), for the p95 target;
 
 and prints turns/s, per-turn latency p50/p95/p99, issues filed vs expected, the ratio to the bare
-parse rate, and the peak RSS of each process. The last line is one JSON object.
+parse rate, the CPU milliseconds each process spends per parse and per turn, and the peak RSS of
+each process. The last line is one JSON object.
 
     .venv-app/bin/python bench/turns.py [--conversations 20] [--rate 20] [--seconds 20]
 """
@@ -62,6 +67,16 @@ SCRIPTS: list[list[str]] = [
 ]
 
 
+# Rasa's own full turn, for reference: chit-chat and questions answered by a response from the
+# domain, so no custom action runs and nothing is written to the ledger (the tracker store still
+# saves each turn). These turns cost Rasa a parse, two policy predictions and the tracker
+# round trip; what a report turn costs beyond them is ours (actions, slot extraction, ledger).
+RASA_ONLY_SCRIPTS: list[list[str]] = [
+    ["你好", "什么算环境问题", "举报有奖励吗", "谢谢", "再见"],
+    ["您好", "哪些问题可以举报", "举报有奖励吗", "多谢"],
+]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,6 +89,37 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+class CpuMeter:
+    """CPU seconds (user + system, children included) each process spends during a phase."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def read(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, pid in self.pids.items():
+            try:
+                proc = psutil.Process(pid)
+                total = 0.0
+                for p in [proc, *proc.children(recursive=True)]:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+            except psutil.Error:
+                continue
+            out[name] = total
+        return out
+
+    @staticmethod
+    def per_item_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+        return {
+            k: round((after[k] - before[k]) / max(n, 1) * 1000, 2) for k in before if k in after
+        }
+
+
+def _fmt_cpu(ms: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in ms.items())
 
 
 class RssSampler(threading.Thread):
@@ -147,7 +193,12 @@ async def conversation(
 
 
 async def closed_loop(
-    client: httpx.AsyncClient, rasa_url: str, n: int, prefix: str, seconds: float = 0.0
+    client: httpx.AsyncClient,
+    rasa_url: str,
+    n: int,
+    prefix: str,
+    seconds: float = 0.0,
+    scripts: list[list[str]] = SCRIPTS,
 ) -> tuple[float, list[float], int]:
     """`n` workers, each running scripted conversations back to back (a new citizen each time)
     until `seconds` have passed (at least one conversation each), so `n` turns are always in
@@ -162,7 +213,7 @@ async def closed_loop(
             i = started[0]
             started[0] += 1
             await conversation(
-                client, rasa_url, f"{prefix}-{i}", SCRIPTS[i % len(SCRIPTS)], latencies
+                client, rasa_url, f"{prefix}-{i}", scripts[i % len(scripts)], latencies
             )
             if time.perf_counter() >= deadline:
                 return
@@ -212,12 +263,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     stack.start()
     sampler = RssSampler(stack.pids())
     sampler.start()
+    cpu = CpuMeter(stack.pids())
     store = CaseStore.from_url(stack.database_url or "")
     try:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
             # warm-up: first requests load lazy parts (jieba dictionary, DB pool)
             await closed_loop(client, stack.rasa_url, 3, "warmup")
+            await closed_loop(client, stack.rasa_url, 2, "warmup-rasa", scripts=RASA_ONLY_SCRIPTS)
             texts = [t for s in SCRIPTS for t in s] * 30
             seq_rate, seq_lat = await bare_parse(client, stack.rasa_url, texts, 1)
             print(
@@ -225,16 +278,39 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
                 f"p50 {pct(seq_lat, 50) * 1000:.1f} ms",
                 flush=True,
             )
+            c0 = cpu.read()
             parse_rate, parse_lat = await bare_parse(
                 client, stack.rasa_url, texts, args.conversations
             )
+            parse_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(texts))
             print(
                 f"bare NLU /model/parse: {parse_rate:.1f}/s  p50 {pct(parse_lat, 50) * 1000:.0f} ms  "
-                f"p95 {pct(parse_lat, 95) * 1000:.0f} ms  (concurrency {args.conversations})",
+                f"p95 {pct(parse_lat, 95) * 1000:.0f} ms  (concurrency {args.conversations})\n"
+                f"  CPU ms per parse: {_fmt_cpu(parse_cpu)}",
+                flush=True,
+            )
+
+            c0 = cpu.read()
+            rtps, rlat, _ = await closed_loop(
+                client,
+                stack.rasa_url,
+                args.conversations,
+                f"rasa-{uuid.uuid4().hex[:6]}",
+                args.seconds / 2,
+                scripts=RASA_ONLY_SCRIPTS,
+            )
+            rasa_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(rlat))
+            print(
+                f"Rasa's own turn (responses only, no custom action, no ledger), "
+                f"{args.conversations} concurrent: {rtps:.1f} turns/s  "
+                f"p50 {pct(rlat, 50) * 1000:.0f} ms  p95 {pct(rlat, 95) * 1000:.0f} ms  "
+                f"= {rtps / parse_rate:.2f} × bare parse\n"
+                f"  CPU ms per turn: {_fmt_cpu(rasa_cpu)}",
                 flush=True,
             )
 
             before = store.count()
+            c0 = cpu.read()
             tps, lat, n = await closed_loop(
                 client,
                 stack.rasa_url,
@@ -242,13 +318,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
                 f"closed-{uuid.uuid4().hex[:6]}",
                 args.seconds,
             )
+            turn_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(lat))
             filed_closed = store.count() - before
             exp_closed = expected_filings(n)
             print(
                 f"closed loop, {args.conversations} concurrent conversations ({n} in all, "
                 f"{len(lat)} turns): {tps:.1f} turns/s  "
                 f"p50 {pct(lat, 50) * 1000:.0f} ms  p95 {pct(lat, 95) * 1000:.0f} ms  p99 {pct(lat, 99) * 1000:.0f} ms  "
-                f"issues filed {filed_closed}/{exp_closed}",
+                f"issues filed {filed_closed}/{exp_closed}\n"
+                f"  CPU ms per turn: {_fmt_cpu(turn_cpu)}",
                 flush=True,
             )
 
@@ -271,17 +349,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     print("peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
     ratio = tps / parse_rate if parse_rate else float("nan")
     ratio_seq = tps / seq_rate if seq_rate else float("nan")
+    ratio_rasa = rtps / parse_rate if parse_rate else float("nan")
     print(f"full turns/s ÷ bare parse/s one at a time = {ratio_seq:.2f}")
     print(
         f"full turns/s ÷ bare parse/s at the same concurrency = {ratio:.2f} (target ≥ 0.9); "
-        f"open-loop p95 {pct(olat, 95) * 1000:.0f} ms (target ≤ 150 ms)"
+        f"Rasa's own turn without our actions or ledger reaches {ratio_rasa:.2f}; "
+        f"report turns ÷ Rasa's own turns = {tps / rtps:.2f}"
     )
+    print(f"open-loop p95 {pct(olat, 95) * 1000:.0f} ms (target ≤ 150 ms)")
     return {
         "parse_per_s_sequential": round(seq_rate, 1),
         "ratio_sequential": round(ratio_seq, 3),
         "parse_per_s": round(parse_rate, 1),
         "turns_per_s": round(tps, 1),
         "ratio": round(ratio, 3),
+        "rasa_only_turns_per_s": round(rtps, 1),
+        "rasa_only_ratio": round(ratio_rasa, 3),
+        "cpu_ms_per_parse": parse_cpu,
+        "cpu_ms_per_rasa_only_turn": rasa_cpu,
+        "cpu_ms_per_turn": turn_cpu,
         "closed_p50_ms": round(pct(lat, 50) * 1000, 1),
         "closed_p95_ms": round(pct(lat, 95) * 1000, 1),
         "closed_p99_ms": round(pct(lat, 99) * 1000, 1),
