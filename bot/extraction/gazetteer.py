@@ -57,6 +57,10 @@ _BAD_SHORTS = frozenset(
         "矿区",
         "新区",
         "开发区",
+        # ordinary words: "the old town" (古城里), "the old quarter"
+        "古城",
+        "老城",
+        "古镇",
         "市中",
         "城中",
         "城关",

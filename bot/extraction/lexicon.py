@@ -40,6 +40,10 @@ class Lexicon:
     negators: tuple[str, ...]
     negation_gap: int
     not_negation: tuple[str, ...]
+    #: 噪音倒不大, 异味已经没有了: a denial right after the word (its adverbs allowed between).
+    denied_after: re.Pattern[str] | None
+    #: 如无手续, 若有异味: a condition, not a report.
+    conditions: tuple[str, ...]
     blockers: dict[str, tuple[str, ...]]
     weak: dict[str, tuple[str, ...]]  # context word → boosters
     boost_window: int
@@ -53,6 +57,8 @@ class Lexicon:
     place_words: frozenset[str] = frozenset()
     water_smells: frozenset[str] = frozenset()
     smell_sources: tuple[str, ...] = ()
+    #: Spans inside which a smell source does not count (海水养殖 is fish, not livestock).
+    not_smell_sources: tuple[str, ...] = ()
     #: Fresh-water words: a sentence that names the sea keeps its 水 hits only with one of these.
     fresh_water: tuple[str, ...] = ()
 
@@ -77,6 +83,8 @@ def lexicon() -> Lexicon:
             negators=tuple(sorted(raw.get("negators", []), key=len, reverse=True)),
             negation_gap=int(raw.get("negation_gap", 2)),
             not_negation=tuple(raw.get("not_negation", [])),
+            denied_after=_denied_after_re(raw.get("denied_after") or {}),
+            conditions=tuple(raw.get("conditions") or ()),
             blockers={k: tuple(v or ()) for k, v in (raw.get("blockers") or {}).items()},
             weak={str(k): tuple(v or ()) for k, v in (raw.get("weak") or {}).items()},
             boost_window=int(raw.get("boost_window", 6)),
@@ -89,12 +97,29 @@ def lexicon() -> Lexicon:
                 str(w) for w in (raw.get("water_smell") or {}).get("smells", ())
             ),
             smell_sources=tuple(str(w) for w in (raw.get("water_smell") or {}).get("sources", ())),
+            not_smell_sources=tuple(
+                str(w) for w in (raw.get("water_smell") or {}).get("not_sources", ())
+            ),
             fresh_water=tuple(str(w) for w in raw.get("fresh_water") or ()),
         )
 
 
-def _negated(text: str, start: int, lex: Lexicon) -> bool:
-    """True when a negator stands at most `negation_gap` characters before `start` in its clause."""
+def _denied_after_re(raw: dict[str, list[str]]) -> re.Pattern[str] | None:
+    denials = sorted((str(d) for d in raw.get("denials") or ()), key=len, reverse=True)
+    if not denials:
+        return None
+    adverbs = sorted((str(a) for a in raw.get("adverbs") or ()), key=len, reverse=True)
+    adv = "|".join(map(re.escape, adverbs))
+    return re.compile(rf"(?:{adv}){{0,2}}(?:{'|'.join(map(re.escape, denials))})")
+
+
+def _negated(text: str, start: int, lex: Lexicon, end: int | None = None) -> bool:
+    """True when a negator stands at most `negation_gap` characters before `start` in its clause,
+    when a denial follows the word (噪音倒不大: pass `end`), or when it is a condition (如无手续)."""
+    if any(text.endswith(c, max(0, start - len(c)), start) for c in lex.conditions):
+        return True
+    if end is not None and lex.denied_after is not None and lex.denied_after.match(text, end):
+        return True
     window_start = max(0, start - lex.negation_gap - 3)
     window = text[window_start:start]
     for stop in "，。；;！!？?,\n":
@@ -152,7 +177,7 @@ def find(text: str) -> list[Hit]:
             if not any(
                 h.start < m.end() and m.start() < h.end and h.fine_type == fine for h in hits
             ):
-                negated = _negated(text, m.start(), lex)
+                negated = _negated(text, m.start(), lex, m.end())
                 hits.append(Hit(m.group(0), fine, m.start(), m.end(), negated, context=weak))
     hits.sort(key=lambda h: h.start)
     return _sea_water(text, _water_smells(text, _drop_context(text, hits, lex), lex), lex)
@@ -224,8 +249,10 @@ def _water_smells(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
         h = hits[i]
         lo, hi = _sentence(text, h.start)
         inside = [o for o in hits if lo <= o.start < hi and not o.negated]
-        if not any(o.counts and lex.category(o.fine_type) == "水" for o in inside):
+        waters = {lex.category(o.fine_type) for o in inside if o.counts} & {"水", "海洋"}
+        if not waters:
             continue
+        # a waste word, even one that only sets the scene (垃圾屋), is a source of smell
         if any(
             lex.category(o.fine_type) == "固废"
             or (lex.category(o.fine_type) == "大气" and o.word not in lex.water_smells)
@@ -233,9 +260,12 @@ def _water_smells(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
         ):
             continue
         sentence = text[lo:hi]
+        for span in lex.not_smell_sources:
+            sentence = sentence.replace(span, "")
         if any(src in sentence for src in lex.smell_sources):
             continue
-        out[i] = replace(h, fine_type="水")
+        # the smell of a river is a water complaint; of the sea shore, a marine one
+        out[i] = replace(h, fine_type="水" if "水" in waters else "海洋")
     return out
 
 
@@ -278,7 +308,7 @@ def _scan(text: str, lex: Lexicon) -> list[Hit]:
             )
             if blocked:
                 continue
-            hits.append(Hit(word, fine, i, i + length, _negated(text, i, lex)))
+            hits.append(Hit(word, fine, i, i + length, _negated(text, i, lex, i + length)))
             i += length
             break
         else:

@@ -24,6 +24,8 @@ _ADDRESS_STOP_RE = re.compile(
 
 
 _HOME_RE = re.compile(r"(?:住在|家住|家在|居住在|住的是|户籍在|老家在?)[^，。；;！!？?,\n]{0,2}$")
+#: 从X那边拉来: the place something comes from, not where the problem is.
+_FROM_RE = re.compile(r"从$")
 _CLAUSE_PUNCT = "，。；;！!？?,\n"
 
 #: Score from a city in the text or the deployment city; short names need at least this.
@@ -252,9 +254,9 @@ def find_places(
         # Resolved before ambiguous; counties/towns before bare cities; full names before short
         # ones; names outside a polluter's name (三台宏达公司) before those inside it.
         # 「我住在涪城区，厂在游仙区魏城镇」: where the reporter lives comes after the problem.
-        home = bool(
-            _HOME_RE.search(text[max(0, chain[0].mention.start - 6) : chain[0].mention.start])
-        )
+        before = text[max(0, chain[0].mention.start - 6) : chain[0].mention.start]
+        # 从闻喜县那边拉来废渣，倒在盐湖区: where something comes from ranks after it too
+        home = bool(_HOME_RE.search(before) or _FROM_RE.search(before))
         key = (
             place.is_ambiguous,
             place.district is None and place.town is None,

@@ -96,3 +96,100 @@ def test_polluter_names_in_context(text: str, polluter: str) -> None:
 )
 def test_no_polluter(text: str) -> None:
     assert extract(text).polluter is None
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # A name introduced by 叫/名叫/名为/叫做 stands for the generic word next to it.
+        ("巷子里一家叫恒茂轧钢的厂天天冒黑烟", "恒茂轧钢"),
+        ("小区后门一家名叫老巷烧烤的店铺油烟很大", "老巷烧烤"),
+        ("马路对面有个叫顺达汽修的修理厂天天喷漆", "顺达汽修"),
+        ("隔壁一家名为金鼎五金的作坊噪音大", "金鼎五金"),
+        # after a polluter word, the name runs to the clause end
+        ("山脚有个采石场叫鸿基石材，天天放炮", "鸿基石材"),
+        ("街角开了家火锅店叫做蜀味坊，油烟直排", "蜀味坊"),
+    ],
+)
+def test_names_introduced_by_jiao(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        ("工厂叫停了但还在偷偷生产", None),  # 叫停 is a verb
+        ("工地叫我们忍一忍，说月底完工", None),  # a pronoun is no name
+        ("小贩叫卖声很吵，旁边的粮油店也放喇叭", "粮油店"),
+    ],
+)
+def test_jiao_that_introduces_no_name(text: str, polluter: str | None) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # A name in brackets after a word of a kind replaces it.
+        ("村口一家化工厂（恒昌精细化工）晚上排废气", "恒昌精细化工"),
+        ("一家工厂（宏达化工有限公司）偷排", "宏达化工有限公司"),
+        # not a phone number, nor a former place name
+        ("城东一家鞋厂（电话：13900001111）刷胶味很重", "鞋厂"),
+        ("宾阳县（原宾州）有个养鸡场很臭", "养鸡场"),
+    ],
+)
+def test_names_in_brackets(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # Logistics parks and waste sites are businesses ...
+        ("硚口区某街道瑞丰冷链物流园冷库机组噪音大", "瑞丰冷链物流园"),
+        ("城郊的永清固废处置场露天堆放", "永清固废处置场"),
+        ("镇上的绿源医废处置中心冒黑烟", "绿源医废处置中心"),
+        ("东岭垃圾填埋场渗滤液外流", "东岭垃圾填埋场"),
+        # ... the bare words are generic.
+        ("附近的填埋场很臭", None),
+        ("物流园货车半夜很吵", None),
+    ],
+)
+def test_logistics_parks_and_waste_sites(text: str, polluter: str | None) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # Words a walk back from the suffix must not swallow.
+        ("请问基站辐射超标吗", None),
+        ("来电人家距厂区约200米，噪音很大", None),
+        ("去年宏图砖厂扩建后烟更大", "宏图砖厂"),  # a time phrase
+        ("这几年村上砖厂越开越多", "砖厂"),  # a time phrase and a place word on 上
+        ("垃圾越堆越多变成垃圾场了", None),
+        ("希望城管能规范一下福兴菜市场", "福兴菜市场"),
+        # a quantity (一排) before a generic word
+        ("街边一排商铺晚上很吵", None),
+        # many of a kind are no one polluter
+        ("河边有好多石场，灰很大", None),
+        ("不少砖厂晚上冒烟", None),
+        # a name whose last word is a town (马店镇) is a place
+        ("我每天都要经过马店，路边烟很大", None),
+    ],
+)
+def test_what_a_walk_back_leaves_out(text: str, polluter: str | None) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # A suffix inside a town or village name (木厂 + 口镇, 店 + 口镇, 石厂 + 口村) is no polluter.
+        ("唐山迁安木厂口镇，恒通石料厂夜里还在开采", "恒通石料厂"),
+        ("诸暨市店口镇的永兴铜材厂偷排废水", "永兴铜材厂"),
+        ("我家在石厂口村，附近的宏昌砖厂冒烟", "宏昌砖厂"),
+    ],
+)
+def test_suffix_inside_a_place_name(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
