@@ -256,13 +256,13 @@ def find_places(
         # 「我住在涪城区，厂在游仙区魏城镇」: where the reporter lives comes after the problem.
         before = text[max(0, chain[0].mention.start - 6) : chain[0].mention.start]
         # 从闻喜县那边拉来废渣，倒在盐湖区: where something comes from ranks after it too
-        home = bool(_HOME_RE.search(before) or _FROM_RE.search(before))
+        elsewhere = bool(_HOME_RE.search(before) or _FROM_RE.search(before))
         key = (
             place.is_ambiguous,
             place.district is None and place.town is None,
             not strong,
             inside,
-            home,
+            elsewhere,
         )
         ranked.append((key, place))
     ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank

@@ -47,7 +47,8 @@ _TIME_WORD = re.compile(
 #: Place words ending in 上 (镇上酒厂, 村上的猪场): where, not part of a name.
 _PLACE_ON = re.compile(r"^(?:镇|村|乡|县|市|城|区|路|马路|街|大街|山|坡|河|江|湖|岸|桥|岛|网)上$")
 #: Words that introduce an unquoted name: 一家叫津丰轧钢的厂 (叫卖, 叫声 … are verbs, not this).
-_INTRO_RE = re.compile(r"叫做|叫作|名叫|名为|叫(?![卖声喊醒停人苦嚷])")
+_INTRO = r"叫做|叫作|名叫|名为|叫(?![卖声喊醒停人苦嚷])"
+_INTRO_RE = re.compile(_INTRO)
 #: A name never starts with a pronoun (叫我们…) nor holds these characters (it is a clause).
 _NOT_NAME_START = re.compile(r"^(?:我|你|他|她|它|咱|您|俺|大家|人家|别人|自己|这|那|什么|啥)")
 _NOT_NAME_CHARS = re.compile(
@@ -67,7 +68,7 @@ _FACILITY_OWNERS = frozenset({"小区", "大厦", "楼", "宿舍", "公寓", "�
 _FUNCTION_CHARS = "且并而又还就都也把被将让给向从对与和及或在是有的"
 _DETERMINERS = re.compile(
     r"^(?:有一家|有一个|有家|有个|一家|这家|那家|该|此|某|这个|那个|一个|附近的?|旁边的?|对面的?|隔壁的?|"
-    r"叫做|叫作|名叫|名为|叫(?![卖声喊醒停人苦嚷]))+"
+    rf"{_INTRO})+"
 )
 
 
@@ -84,6 +85,7 @@ class Config:
     not_names: frozenset[str]
     suffixes: frozenset[str]
     not_places: frozenset[str]
+    clause_end_re: re.Pattern[str]  # where a name after 叫 ends at the latest
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def _config() -> Config:
         not_names=frozenset(raw.get("not_names") or ()),
         suffixes=frozenset(suffixes),
         not_places=frozenset(raw.get("not_places") or ()),
+        clause_end_re=re.compile(rf"[{re.escape(str(raw['break_chars']))}（）()]|$"),
     )
 
 
@@ -192,9 +195,8 @@ def _introduced_names(text: str, cfg: Config) -> list[tuple[Candidate, int | Non
     有个采石场叫顺发石材， (after a polluter word, up to the clause end). Each comes with where its
     叫 starts."""
     out: list[tuple[Candidate, int | None]] = []
-    clause_end = re.compile(rf"[{re.escape(cfg.break_chars)}（）()]|$")
     for m in _INTRO_RE.finditer(text):
-        rest_end = clause_end.search(text, m.end())
+        rest_end = cfg.clause_end_re.search(text, m.end())
         stop = rest_end.start() if rest_end else len(text)
         rest = text[m.end() : stop]
         name = None
