@@ -35,6 +35,7 @@ _NATURAL_FEATURES = frozenset("山河江湖海岭峰溪湾")
 #: After a short name these make it the name of a village or community (城厢社区, 青义村),
 #: and villages of one name lie in many towns of a city.
 _LOWER_UNITS = ("村", "社区", "居委", "组")
+_ROADS = ("路", "大道", "大街", "街", "巷")  # after a town's short name
 _NAMED_LANDMARKS = (
     "水库",
     "水电站",
@@ -97,9 +98,14 @@ def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
             if not strong and _is_word_not_place(piece, text[i - 1 : i] if i else "", after):
                 continue  # 新建了, 沿河的稻田, 汉江边上, 流到白河: a word or a river
             needs_county = bool(strong) and all(e.needs_county for e in strong)
-            county_only = (
-                frozenset(e.code for e in entries if e.needs_county) if not strong else frozenset()
-            )
+            county_only: frozenset[str] = frozenset()
+            if not strong:
+                county_only = frozenset(e.code for e in entries if e.needs_county)
+                if after.startswith(_ROADS) and not after.startswith("街道"):
+                    # 安昌路: a city road named after a country town, which lies elsewhere
+                    # unless the text names the town's county (a road named after a 街道 or a
+                    # district, 安吉大道 or 包河大道, usually runs through it)
+                    county_only |= {c for c in codes if gz.units[c].name.endswith(("镇", "乡"))}
             out.append(
                 Mention(i, i + length, piece, codes, bool(strong), needs_county, county_only)
             )
@@ -274,11 +280,13 @@ def _village_places(
 ) -> list[Place]:
     """When no county or town was named (nor asked about), a village or community named in the
     text may still tell the county: looked up only inside one city (the one the text names, or
-    the deployment city), among village names unique in that city. Villages of different
-    counties make the place ambiguous (the bot asks); nothing is guessed."""
+    the deployment city), among village names unique in that city. Failing a village, a road
+    that a community of an urban district is named after (南昌路 → 南昌路社区) tells it too.
+    Villages or roads of different counties make the place ambiguous (the bot asks); nothing is
+    guessed."""
     if any(p.district or p.town or p.is_ambiguous for p in found):
         return found
-    if not any(e in text for e in villages.ENDINGS):
+    if not any(e in text for e in (*villages.ENDINGS, *villages.ROAD_ENDINGS)):
         return found
     text_cities = {(p.province, p.city) for p in found if p.city}
     if len(text_cities) > 1:
@@ -286,7 +294,10 @@ def _village_places(
     ctx = _context(gz, [], *(text_cities.pop() if text_cities else (province, city)))
     if ctx.city is None:
         return found
-    hits = villages.find(text, gz, ctx.city, lambda spans: _word_bounds(text, spans))
+    bounds = lambda spans: _word_bounds(text, spans)  # noqa: E731
+    hits = villages.find(text, gz, ctx.city, bounds) or villages.find_roads(
+        text, gz, ctx.city, bounds
+    )
     if not hits:
         return found
     counties = sorted({h.county for h in hits})
@@ -382,7 +393,10 @@ def _fits(gz: Gazetteer, upper: _Resolved, lower: _Resolved) -> bool:
 def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -> Place | None:
     codes = [r.code for r in chain if r.code]
     mention = text[chain[0].mention.start : chain[-1].mention.end]
-    address = _address(text, chain[-1].mention.end)
+    last_m = chain[-1].mention
+    # 北川县安昌路: the town's short name is part of the road's, so of the address too
+    road_named = not last_m.strong and text.startswith(_ROADS, last_m.end)
+    address = _address(text, last_m.start if road_named else last_m.end)
     if not codes:
         cands = chain[-1].candidates
         return Place(

@@ -10,13 +10,19 @@ A name counts only as a word of its own: it starts where jieba puts a word bound
 stands right before it is not a lone character that could be the first part of a longer village
 name (张|龙溪村 is no 龙溪村): punctuation, a function word (在, 的, 于 …), a word of two or more
 characters, or the end of an admin or street name (…镇, …路).
+
+A road (南昌路, 望江西路) counts too when the city has one community named after it (南昌路社区) and
+that community lies in an urban district (区): in a city, a community named after a road lies
+on that road. County seats repeat the big cities' road names (农业路), so a community in a county
+or county-level city does not count, nor a road name that communities all over the country are
+named after (人民路, 建设路, 八一路), nor a street that is described, not named (步行街).
 """
 
 from __future__ import annotations
 
 import gzip
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +31,10 @@ from bot.extraction.gazetteer import Gazetteer
 
 _FILE = "villages.csv.gz"
 ENDINGS = ("村", "社区", "嘎查")
+ROAD_ENDINGS = ("路", "街", "大道")
+#: A road name given to communities in this many counties of the country is one every town has.
+_COMMON_ROAD = 5
+_DESCRIBED_STREETS = frozenset({"步行街", "商业街", "美食街", "小吃街", "夜市街", "商业步行街"})
 #: Single characters after which a village name starts a word of its own.
 _BEFORE_OK = frozenset("在的于到是和与及对近靠往至从向旁由把被经了")
 _ADMIN_END = frozenset("省市区县镇乡街道路巷里")
@@ -43,6 +53,7 @@ _lock = threading.Lock()
 _raw: dict[str, list[tuple[str, str, str]]] | None = None  # county → (town, names)
 _by_city: dict[str, dict[str, tuple[str, str]]] = {}
 _max_len: dict[str, int] = {}
+_common_roads: frozenset[str] | None = None
 
 
 def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
@@ -58,6 +69,23 @@ def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
                         raw[county].append((county, town, names))
                 _raw = dict(raw)
     return _raw
+
+
+def _load_common_roads() -> frozenset[str]:
+    """Road names (南京路) whose community (南京路社区) is found in `_COMMON_ROAD` counties or more."""
+    global _common_roads
+    if _common_roads is None:
+        counts: Counter[str] = Counter()
+        for rows in _load_raw().values():
+            seen = {
+                n[: -len("社区")]
+                for _county, _town, names in rows
+                for n in names.split(" ")
+                if n.endswith(("路社区", "街社区", "道社区"))
+            }
+            counts.update(seen)
+        _common_roads = frozenset(n for n, c in counts.items() if c >= _COMMON_ROAD)
+    return _common_roads
 
 
 def index_for_city(gz: Gazetteer, city: str) -> dict[str, tuple[str, str]]:
@@ -91,17 +119,50 @@ def find(
 ) -> list[VillageHit]:
     """Villages of `city` named in `text`, left to right (the longest known name at each
     ending). `word_bounds(spans)` gives jieba's word boundaries around the spans."""
+    return _find(text, gz, city, word_bounds, ENDINGS, "")
+
+
+def find_roads(
+    text: str,
+    gz: Gazetteer,
+    city: str,
+    word_bounds: Callable[[list[tuple[int, int]]], set[int]],
+) -> list[VillageHit]:
+    """Roads of `city` named in `text` that a community of an urban district is named after
+    (南昌路 → 南昌路社区 → 城关区), left to right; `town` is empty (a road crosses towns)."""
+    hits = _find(text, gz, city, word_bounds, ROAD_ENDINGS, "社区")
+    common = _load_common_roads()
+    return [
+        VillageHit(h.start, h.end, h.name, h.county, "")
+        for h in hits
+        if h.county in gz.units
+        and gz.units[h.county].name.endswith("区")
+        and h.name not in common
+        and h.name not in _DESCRIBED_STREETS
+    ]
+
+
+def _find(
+    text: str,
+    gz: Gazetteer,
+    city: str,
+    word_bounds: Callable[[list[tuple[int, int]]], set[int]],
+    endings: tuple[str, ...],
+    suffix: str,
+) -> list[VillageHit]:
+    """Names ending in one of `endings` whose name + `suffix` is a village of `city`."""
     index = index_for_city(gz, city)
     if not index:
         return []
-    longest = _max_len.get(city, 0)
+    longest = _max_len.get(city, 0) - len(suffix)
     found: list[VillageHit] = []
-    for ending in ENDINGS:
+    for ending in endings:
         pos = text.find(ending)
         while pos >= 0:
             end = pos + len(ending)
+            # A name of at least two characters before its ending (龙溪村, 南昌路).
             for length in range(min(longest, end), len(ending) + 1, -1):
-                entry = index.get(text[end - length : end])
+                entry = index.get(text[end - length : end] + suffix)
                 if entry is not None:
                     found.append(VillageHit(end - length, end, text[end - length : end], *entry))
                     break

@@ -66,6 +66,48 @@ def test_a_named_county_beats_the_village_list() -> None:
     assert place.district == "游仙区"
 
 
+ZHENGZHOU = {"province": "河南省", "city": "郑州市"}
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "district"),
+    [
+        # 开元路社区 lies in 游仙区, so 开元路 does too
+        ("开元路那边的工地半夜还在打桩", MY, "游仙区"),
+        # 安昌 is also a town of 北川: a city road named after it is not in it
+        ("安昌路有家餐馆油烟直排，熏得人头疼", MY, "涪城区"),
+        ("黄河路上有家KTV天天闹到两点", ZHENGZHOU, None),  # 黄河路社区: everywhere in China
+        ("农业路一家川菜馆油烟大", ZHENGZHOU, None),  # its 农业路社区 is in 新密市, a county seat
+        ("商业街的烧烤店油烟太大", ZHENGZHOU, None),  # a street described, not named
+        ("我们这条路上渣土车天天掉泥", MY, None),
+    ],
+)
+def test_a_road_a_community_is_named_after_tells_the_district(
+    text: str, context: dict[str, str], district: str | None
+) -> None:
+    place = extract(text, **context).place
+    assert (place.district if place else None) == district
+
+
+def test_roads_of_two_districts_are_asked_about() -> None:
+    place = extract("安昌路和开元路的两个工地都在夜间施工", **MY).place
+    assert place is not None
+    assert place.district is None
+    assert place.candidates == ["四川省绵阳市涪城区安昌路", "四川省绵阳市游仙区开元路"]
+
+
+def test_a_named_county_keeps_the_town_a_road_is_named_after() -> None:
+    place = extract("北川县安昌路有人烧垃圾", **MY).place
+    assert place is not None
+    assert (place.district, place.town, place.address) == ("北川羌族自治县", "安昌镇", "安昌路")
+
+
+def test_a_village_beats_a_road() -> None:
+    place = extract("龙溪村旁边开元路的养鸡场臭得很", **MY).place
+    assert place is not None
+    assert (place.district, place.town) == ("涪城区", "青义镇")
+
+
 @pytest.mark.parametrize(
     ("raw", "name"),
     [
