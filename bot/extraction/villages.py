@@ -139,6 +139,7 @@ def find_roads(
         and gz.units[h.county].name.endswith("区")
         and h.name not in common
         and h.name not in _DESCRIBED_STREETS
+        and not (h.name.endswith("街") and text.startswith("道", h.end))  # 东升街道: a town
     ]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extraction import extract
+from bot.extraction import extract, villages
 from bot.extraction.build_villages import village_name
+from bot.extraction.gazetteer import gazetteer
 
 MY = {"province": "四川省", "city": "绵阳市"}
 BAODING = {"province": "河北省", "city": "保定市"}
@@ -87,6 +88,17 @@ def test_a_road_a_community_is_named_after_tells_the_district(
 ) -> None:
     place = extract(text, **context).place
     assert (place.district if place else None) == district
+
+
+def test_a_street_office_is_no_street() -> None:
+    """东升街道 is a street office of 双流区, not the 东升街 of 锦江区's 东升街社区."""
+    chengdu = gazetteer().find_by_name("成都市")[0]
+    road = villages.find_roads("东升街有家工厂晚上排废气", gazetteer(), chengdu, lambda _s: {0})
+    assert [h.name for h in road] == ["东升街"]
+    assert (
+        villages.find_roads("东升街道有家工厂晚上排废气", gazetteer(), chengdu, lambda _s: {0})
+        == []
+    )
 
 
 def test_roads_of_two_districts_are_asked_about() -> None:
