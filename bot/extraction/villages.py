@@ -11,9 +11,9 @@ stands right before it is not a lone character that could be the first part of a
 name (张|龙溪村 is no 龙溪村): punctuation, a function word (在, 的, 于 …), a word of two or more
 characters, or the end of an admin or street name (…镇, …路).
 
-A road (南昌路, 望江西路) counts too when the city has one community named after it (南昌路社区) and
-that community lies in an urban district (区): in a city, a community named after a road lies
-on that road. County seats repeat the big cities' road names (农业路), so a community in a county
+A road (南昌路, 五马街) counts too when the city has a community (南昌路社区) or a street office
+(五马街道) named after it, all in one urban district (区): in a city, a community or an office
+named after a road lies on that road. County seats repeat the big cities' road names (农业路), so a community in a county
 or county-level city does not count, nor a road name that communities all over the country are
 named after (人民路, 建设路, 八一路), nor a street that is described, not named (步行街).
 """
@@ -54,6 +54,7 @@ _raw: dict[str, list[tuple[str, str, str]]] | None = None  # county → (town, n
 _by_city: dict[str, dict[str, tuple[str, str]]] = {}
 _max_len: dict[str, int] = {}
 _common_roads: frozenset[str] | None = None
+_roads_by_city: dict[str, dict[str, tuple[str, str]]] = {}
 
 
 def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
@@ -119,7 +120,8 @@ def find(
 ) -> list[VillageHit]:
     """Villages of `city` named in `text`, left to right (the longest known name at each
     ending). `word_bounds(spans)` gives jieba's word boundaries around the spans."""
-    return _find(text, gz, city, word_bounds, ENDINGS, "")
+    index = index_for_city(gz, city)
+    return _find(text, index, _max_len.get(city, 0), word_bounds, ENDINGS)
 
 
 def find_roads(
@@ -128,34 +130,55 @@ def find_roads(
     city: str,
     word_bounds: Callable[[list[tuple[int, int]]], set[int]],
 ) -> list[VillageHit]:
-    """Roads of `city` named in `text` that a community of an urban district is named after
-    (南昌路 → 南昌路社区 → 城关区), left to right; `town` is empty (a road crosses towns)."""
-    hits = _find(text, gz, city, word_bounds, ROAD_ENDINGS, "社区")
+    """Roads of `city` named in `text` that a community or a street office of an urban district
+    is named after (南昌路 → 南昌路社区 → 城关区; 五马街 → 五马街道 → 鹿城区), left to right;
+    `town` is empty (a road crosses towns)."""
+    index = roads_for_city(gz, city)
+    hits = _find(text, index, max((len(n) for n in index), default=0), word_bounds, ROAD_ENDINGS)
+    # 东升街道 is a street office, not the road 东升街
+    return [h for h in hits if not (h.name.endswith("街") and text.startswith("道", h.end))]
+
+
+def roads_for_city(gz: Gazetteer, city: str) -> dict[str, tuple[str, str]]:
+    """Road name → (county code, "") for the roads of one city that tell their district."""
+    found = _roads_by_city.get(city)
+    if found is not None:
+        return found
+    counties: dict[str, set[str]] = defaultdict(set)
+    for name, (county, _town) in index_for_city(gz, city).items():
+        if name.endswith(("路社区", "街社区", "道社区")):
+            counties[name[: -len("社区")]].add(county)
+    for county in _counties(gz, city):
+        for code in gz.children.get(county, ()):
+            office = gz.units[code].name
+            if office.endswith(("路街道", "街街道", "大道街道")):
+                counties[office[: -len("街道")]].add(county)  # 解放路街道 → 解放路
+            elif office.endswith("街道"):
+                counties[office[: -len("道")]].add(county)  # 五马街道 → 五马街
     common = _load_common_roads()
-    return [
-        VillageHit(h.start, h.end, h.name, h.county, "")
-        for h in hits
-        if h.county in gz.units
-        and gz.units[h.county].name.endswith("区")
-        and h.name not in common
-        and h.name not in _DESCRIBED_STREETS
-        and not (h.name.endswith("街") and text.startswith("道", h.end))  # 东升街道: a town
-    ]
+    roads = {
+        road: (next(iter(codes)), "")
+        for road, codes in counties.items()
+        if len(codes) == 1
+        and gz.units[next(iter(codes))].name.endswith("区")
+        and road not in common
+        and road not in _DESCRIBED_STREETS
+    }
+    with _lock:
+        _roads_by_city[city] = roads
+    return roads
 
 
 def _find(
     text: str,
-    gz: Gazetteer,
-    city: str,
+    index: dict[str, tuple[str, str]],
+    longest: int,
     word_bounds: Callable[[list[tuple[int, int]]], set[int]],
     endings: tuple[str, ...],
-    suffix: str,
 ) -> list[VillageHit]:
-    """Names ending in one of `endings` whose name + `suffix` is a village of `city`."""
-    index = index_for_city(gz, city)
+    """Names in `index` ending in one of `endings`, standing alone in `text`, left to right."""
     if not index:
         return []
-    longest = _max_len.get(city, 0) - len(suffix)
     found: list[VillageHit] = []
     for ending in endings:
         pos = text.find(ending)
@@ -163,7 +186,7 @@ def _find(
             end = pos + len(ending)
             # A name of at least two characters before its ending (龙溪村, 南昌路).
             for length in range(min(longest, end), len(ending) + 1, -1):
-                entry = index.get(text[end - length : end] + suffix)
+                entry = index.get(text[end - length : end])
                 if entry is not None:
                     found.append(VillageHit(end - length, end, text[end - length : end], *entry))
                     break

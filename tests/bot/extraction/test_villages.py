@@ -81,6 +81,12 @@ ZHENGZHOU = {"province": "河南省", "city": "郑州市"}
         ("农业路一家川菜馆油烟大", ZHENGZHOU, None),  # its 农业路社区 is in 新密市, a county seat
         ("商业街的烧烤店油烟太大", ZHENGZHOU, None),  # a street described, not named
         ("我们这条路上渣土车天天掉泥", MY, None),
+        # 五马街道 (鹿城区) is named after 五马街, which jieba cuts 五|马街
+        (
+            "五马街有家手机店天天用喇叭放打折广告",
+            {"province": "浙江省", "city": "温州市"},
+            "鹿城区",
+        ),
     ],
 )
 def test_a_road_a_community_is_named_after_tells_the_district(
@@ -91,14 +97,11 @@ def test_a_road_a_community_is_named_after_tells_the_district(
 
 
 def test_a_street_office_is_no_street() -> None:
-    """东升街道 is a street office of 双流区, not the 东升街 of 锦江区's 东升街社区."""
-    chengdu = gazetteer().find_by_name("成都市")[0]
-    road = villages.find_roads("东升街有家工厂晚上排废气", gazetteer(), chengdu, lambda _s: {0})
-    assert [h.name for h in road] == ["东升街"]
-    assert (
-        villages.find_roads("东升街道有家工厂晚上排废气", gazetteer(), chengdu, lambda _s: {0})
-        == []
-    )
+    """五马街道 is the street office named after 五马街: the office is a town, found as such."""
+    wenzhou = gazetteer().find_by_name("温州市")[0]
+    road = villages.find_roads("五马街有家手机店天天放喇叭", gazetteer(), wenzhou, lambda _s: {0})
+    assert [(h.name, h.county) for h in road] == [("五马街", "330302")]
+    assert villages.find_roads("五马街道有家手机店", gazetteer(), wenzhou, lambda _s: {0}) == []
 
 
 def test_roads_of_two_districts_are_asked_about() -> None:
