@@ -13,9 +13,10 @@ characters, or the end of an admin or street name (…镇, …路).
 
 A road (南昌路, 五马街) counts too when the city has a community (南昌路社区) or a street office
 (五马街道) named after it, all in one urban district (区): in a city, a community or an office
-named after a road lies on that road. County seats repeat the big cities' road names (农业路), so a community in a county
-or county-level city does not count, nor a road name that communities all over the country are
-named after (人民路, 建设路, 八一路), nor a street that is described, not named (步行街).
+named after a road lies on that road. County seats repeat the big cities' road names (农业路),
+so a community in a county or county-level city does not count, nor a road name that
+communities all over the country are named after (人民路, 建设路, 八一路), nor a street that is
+described, not named (步行街).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ _by_city: dict[str, dict[str, tuple[str, str]]] = {}
 _max_len: dict[str, int] = {}
 _common_roads: frozenset[str] | None = None
 _roads_by_city: dict[str, dict[str, tuple[str, str]]] = {}
+_roads_max_len: dict[str, int] = {}
 
 
 def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
@@ -134,7 +136,7 @@ def find_roads(
     is named after (南昌路 → 南昌路社区 → 城关区; 五马街 → 五马街道 → 鹿城区), left to right;
     `town` is empty (a road crosses towns)."""
     index = roads_for_city(gz, city)
-    hits = _find(text, index, max((len(n) for n in index), default=0), word_bounds, ROAD_ENDINGS)
+    hits = _find(text, index, _roads_max_len.get(city, 0), word_bounds, ROAD_ENDINGS)
     # 东升街道 is a street office, not the road 东升街
     return [h for h in hits if not (h.name.endswith("街") and text.startswith("道", h.end))]
 
@@ -166,6 +168,7 @@ def roads_for_city(gz: Gazetteer, city: str) -> dict[str, tuple[str, str]]:
     }
     with _lock:
         _roads_by_city[city] = roads
+        _roads_max_len[city] = max((len(n) for n in roads), default=0)
     return roads
 
 
