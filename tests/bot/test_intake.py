@@ -112,6 +112,29 @@ def test_area_answer_resolves_in_the_deployment_city() -> None:
     assert s["area_parts"]["city"] == "绵阳市" and s["area_parts"]["district"] == "游仙区"
 
 
+def test_a_road_answer_gives_the_district_and_keeps_the_road() -> None:
+    # 开元路社区 lies in 游仙区: the road says which office the case goes to
+    s = answer("开元路那边，菜市场后门", "location")
+    assert s["area_parts"]["district"] == "游仙区"
+    assert s["address"].startswith("开元路")
+
+
+def test_roads_of_two_districts_are_listed_and_a_number_picks_one() -> None:
+    first = interpret(
+        "安昌路和开元路的两个工地都在夜间施工",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    ).slots
+    assert first["place_candidates"] == ["四川省绵阳市涪城区安昌路", "四川省绵阳市游仙区开元路"]
+    assert "area" not in first
+    s = answer("1", "area", place_candidates=first["place_candidates"])
+    assert s["area_parts"]["district"] == "涪城区"
+    assert s["place_candidates"] is None
+
+
 def test_area_unknown() -> None:
     assert answer("不清楚", "area")["area"] == "不详"
 
