@@ -23,7 +23,13 @@ _ADDRESS_STOP_RE = re.compile(
 )
 
 
-_HOME_RE = re.compile(r"(?:住在|家住|家在|居住在|住的是|户籍在|老家在?)[^，。；;！!？?,\n]{0,2}$")
+_HOME_RE = re.compile(r"(?:住在|(?<!老)家住|(?<!老)家在|居住在|住的是|户籍在)[^，。；;！!？?,\n]{0,2}$")
+#: 我是颍州区的居民, 我现在在尧都区打工: where the reporter lives or works. (Not 老家在: a
+#: reporter names a home town they have left because the problem is there.)
+_RESIDENT_BEFORE_RE = re.compile(r"我们?(?:现在|目前|平时|一直)?(?:是|在)[^，。；;！!？?,\n]{0,3}$")
+_RESIDENT_AFTER_RE = re.compile(
+    r"(?:[^，。；;！!？?,\n]{0,12}?的?(?:居民|住户|业主)|住|居住|生活|打工|上班|工作)"
+)
 #: 从X那边拉来: the place something comes from, not where the problem is.
 _FROM_RE = re.compile(r"从$")
 _CLAUSE_PUNCT = "，。；;！!？?,\n"
@@ -262,7 +268,10 @@ def find_places(
         # 「我住在涪城区，厂在游仙区魏城镇」: where the reporter lives comes after the problem.
         before = text[max(0, chain[0].mention.start - 6) : chain[0].mention.start]
         # 从闻喜县那边拉来废渣，倒在盐湖区: where something comes from ranks after it too
-        elsewhere = bool(_HOME_RE.search(before) or _FROM_RE.search(before))
+        resident = bool(_RESIDENT_BEFORE_RE.search(before)) and bool(
+            _RESIDENT_AFTER_RE.match(text, chain[-1].mention.end)
+        )
+        elsewhere = bool(_HOME_RE.search(before) or _FROM_RE.search(before)) or resident
         key = (
             place.is_ambiguous,
             place.district is None and place.town is None,

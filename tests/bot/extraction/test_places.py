@@ -149,6 +149,24 @@ def test_where_the_reporter_lives_ranks_after_the_problem() -> None:
 @pytest.mark.parametrize(
     ("text", "district"),
     [
+        # where the reporter lives or works ranks after the problem
+        ("我是游仙区的居民，前几天去江油市办事，看到路边有人在烧垃圾", "江油市"),
+        ("我现在在涪城区打工，老家在盐亭县，村后的山被人挖空了", "盐亭县"),
+        # a home town the reporter has left is named because the problem is there
+        ("我家住在涪城区，老家在三台县，今年回去发现村里的河被纸厂弄黑了", "三台县"),
+        # the only place named, home or not, is still the place
+        ("我是游仙区的居民，楼下饭店的油烟很大", "游仙区"),
+        ("我们是安州区某小区的业主，小区旁边的搅拌站灰很大", "安州区"),
+    ],
+)
+def test_home_work_and_home_town(text: str, district: str) -> None:
+    place = extract(text, **MY).place
+    assert place is not None and place.district == district
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
         ("绵阳江油的一家水泥厂粉尘大", "江油市"),
         ("安州区有养猪场粪水横流", "安州区"),
         ("梓潼县城南边的砖厂冒黑烟", "梓潼县"),
