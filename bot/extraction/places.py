@@ -23,7 +23,9 @@ _ADDRESS_STOP_RE = re.compile(
 )
 
 
-_HOME_RE = re.compile(r"(?:住在|(?<!老)家住|(?<!老)家在|居住在|住的是|户籍在)[^，。；;！!？?,\n]{0,2}$")
+_HOME_RE = re.compile(
+    r"(?:住在|(?<!老)家住|(?<!老)家在|居住在|住的是|户籍在)[^，。；;！!？?,\n]{0,2}$"
+)
 #: 我是颍州区的居民, 我现在在尧都区打工: where the reporter lives or works. (Not 老家在: a
 #: reporter names a home town they have left because the problem is there.)
 _RESIDENT_BEFORE_RE = re.compile(r"我们?(?:现在|目前|平时|一直)?(?:是|在)[^，。；;！!？?,\n]{0,3}$")
