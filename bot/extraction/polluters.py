@@ -52,7 +52,7 @@ _INTRO_RE = re.compile(_INTRO)
 #: A name never starts with a pronoun (叫我们…) nor holds these characters (it is a clause).
 _NOT_NAME_START = re.compile(r"^(?:我|你|他|她|它|咱|您|俺|大家|人家|别人|自己|这|那|什么|啥)")
 _NOT_NAME_CHARS = re.compile(
-    r"[\d的了着过吗呢吧啊呀很太都也就还又不没把被让给到在说]|名字|知道|清楚|具体|"
+    r"[\d的了着过吗呢吧啊呀很太都也就还又没把被让给到在说]|不(?!锈)|名字|知道|清楚|具体|"
     r"[一二两三四五六七八九十百千万几多数]+[幢栋个家座处所台间排片头只亩条辆吨]"
 )
 #: Words before 叫 that say a name follows (店名叫…, 名字叫…), besides a suffix word (采石场叫…).
@@ -287,7 +287,12 @@ def _find_in_clause(clause: str, offset: int, cfg: Config) -> list[Candidate]:
         end = starts[i] + len(tok)
         # Extend over a following suffix token: 宏达化工 + 有限公司.
         j = i
-        while j + 1 < len(tokens) and _suffix_at_end(tokens[j + 1], cfg) == tokens[j + 1]:
+        # (Not over a facility: 瑞丰冷链物流园 + 冷库 is the park's cold store.)
+        while (
+            j + 1 < len(tokens)
+            and _suffix_at_end(tokens[j + 1], cfg) == tokens[j + 1]
+            and tokens[j + 1] not in cfg.facility
+        ):
             j += 1
             end = starts[j] + len(tokens[j])
         if end <= taken_until:

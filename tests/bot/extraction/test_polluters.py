@@ -193,3 +193,33 @@ def test_what_a_walk_back_leaves_out(text: str, polluter: str | None) -> None:
 )
 def test_suffix_inside_a_place_name(text: str, polluter: str) -> None:
     assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # business kinds that end a name: 菜馆, 冷库, 木业, 煤窑, 石料场, 串串香
+        ("小区底商的巴蜀人家川菜馆后厨油烟直排", "巴蜀人家川菜馆"),
+        ("码头边的鑫海冷库制冷机组整夜嗡嗡响", "鑫海冷库"),
+        ("开发区的宏福木业夜里开机器，粉尘飘进村里", "宏福木业"),
+        ("后山有个小煤窑，挖得地都塌了", "小煤窑"),
+        ("村口的老王串串香把锅底油倒进下水道", "老王串串香"),
+        # 不锈钢 is a word, not a negation, in a name after 叫
+        ("一家叫华兴不锈钢的门市天天切割，吵得很", "华兴不锈钢"),
+    ],
+)
+def test_more_business_kinds(text: str, polluter: str) -> None:
+    assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        ("刮风的时候尾矿砂满天飞", None),  # 尾矿 is tailings, not a mine
+        ("有人在山上私自采矿，树都砍了", None),
+        ("这一带木器厂多，晚上喷漆味很重", "木器厂"),  # 一带 is "around here", no name
+        ("有人收集饭店泔水熬地沟油", None),  # 收集 is what someone does, 饭店 is generic
+    ],
+)
+def test_verbs_and_area_words_are_no_part_of_a_name(text: str, polluter: str | None) -> None:
+    assert extract(text).polluter == polluter
