@@ -26,17 +26,18 @@ _ADDRESS_END = re.compile(r"(?:村|组|社区|街道|镇|乡|路|街|巷|号|栋
 #: Address, distance and direction words a walk back may swallow inside one jieba word (组鑫源,
 #: 路北宏发): the name starts after the last of them.
 _NAME_CUT = re.compile(
-    r"(?:村委会|居委会|村|组|社区|路[东南西北]?|街|巷|号|米|公里|[东南西北]{1,2}(?:侧|面|边|段|方向|方|首|头)|"
+    r"(?:村委会|居委会|村里|村|组|社区|路[东南西北]?|街|巷|号|米|公里|[东南西北]{1,2}(?:侧|面|边|段|方向|方|首|头)|"
     r"段|旁边?|对面|附近|隔壁|楼下|楼上|里面|院内|境内|辖区内?)"
 )
 #: Quantities and indefinites before a name: 三家石材厂, 20多家砖厂, 一养殖场.
 _QUANTITY = re.compile(
-    r"^(?:[\d一二两三四五六七八九十几多数]+[多余]?[家个座处所台排栋幢片间]|多家|几家|一些|一批|"
+    r"^(?:[\d一二两三四五六七八九十几多数]+[多余]?[家个座处所台排栋幢片间](?![县市区镇乡村])|多家|几家|一些|一批|"
     r"一(?=[^\d一二三四五六七八九十]))"
 )
 #: Several of a kind, so no one polluter: 三家石材厂, 20多家砖厂, 很多石场.
 _PLURAL = re.compile(
-    r"^(?:[\d两三四五六七八九十几多数]+[多余]?[家个座处所台排栋幢片间]|好?几[家个]|多家|数家|各家|"
+    # (三台县 is a county of 绵阳, not "three machines")
+    r"^(?:[\d两三四五六七八九十几多数]+[多余]?[家个座处所台排栋幢片间](?![县市区镇乡村])|好?几[家个]|多家|数家|各家|"
     r"很多|许多|好多|不少)"
 )
 #: Time phrases a walk back stops at: 近几年镇上酒厂, 去年新开的, 2019年宏达砖厂.
@@ -250,6 +251,18 @@ def _looks_like_name(name: str, cfg: Config) -> bool:
     )
 
 
+def _starts_town(clause: str, pos: int) -> bool:
+    """A town's full name starts at `pos` (店上镇 in 潞城区店上镇焦化厂)."""
+    from bot.extraction.gazetteer import gazetteer
+
+    names = gazetteer().names
+    pieces = (clause[pos : pos + length] for length in (3, 4, 5))
+    return any(
+        piece.endswith(("镇", "乡", "街道")) and any(e.strong for e in names.get(piece, ()))
+        for piece in pieces
+    )
+
+
 def _is_place_name(name: str) -> bool:
     from bot.extraction.gazetteer import gazetteer
 
@@ -300,8 +313,8 @@ def _find_in_clause(clause: str, offset: int, cfg: Config) -> list[Candidate]:
         last = tokens[j]
         if last not in cfg.suffixes and last not in cfg.not_places and _is_place_name(last):
             continue  # 经过横店: the town 横店镇, no shop
-        if _runs_into_place(tokens, j, cfg):
-            continue  # 木厂 + 口镇: the town 木厂口镇
+        if _runs_into_place(tokens, j, cfg) or _starts_town(clause, end - 1):
+            continue  # 木厂 + 口镇: the town 木厂口镇; 潞城区店 + 上镇: the town 店上镇
         facility = m in cfg.facility
         start = _walk_back(tokens, starts, i, cfg, floor=taken_until, facility=facility)
         name = _trim(clause[start:end], len(m), cfg)

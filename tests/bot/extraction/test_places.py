@@ -157,6 +157,8 @@ def test_where_the_reporter_lives_ranks_after_the_problem() -> None:
         # the only place named, home or not, is still the place
         ("我是游仙区的居民，楼下饭店的油烟很大", "游仙区"),
         ("我们是安州区某小区的业主，小区旁边的搅拌站灰很大", "安州区"),
+        # the county in a company's name is the company's, not where its new plant is
+        ("三台县宏达化工有限公司在盐亭县新建的分厂晚上排废气", "盐亭县"),
     ],
 )
 def test_home_work_and_home_town(text: str, district: str) -> None:

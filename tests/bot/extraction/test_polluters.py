@@ -223,3 +223,21 @@ def test_more_business_kinds(text: str, polluter: str) -> None:
 )
 def test_verbs_and_area_words_are_no_part_of_a_name(text: str, polluter: str | None) -> None:
     assert extract(text).polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # 三台 is a county of 绵阳, not "three machines" (三台机器)
+        ("三台县宏达化工有限公司晚上排废气", "三台县宏达化工有限公司"),
+        ("村里三家石材厂天天排污", None),  # several, not the one complained about
+        ("潞城区店上镇焦化厂附近晚上气味很大", "焦化厂"),  # 店上镇 is a town, no shop
+        ("旺达肉牛养殖专业合作社的牛粪堆在路边", "旺达肉牛养殖专业合作社"),
+        ("西山一座白灰窑还在偷偷烧石灰", "白灰窑"),
+        ("村口的废旧电瓶回收点把废酸倒在地上", "废旧电瓶回收点"),
+        ("某在建楼盘工地扬尘很大", None),  # 在建 is "under construction", no name
+        ("金鑫选矿厂尾矿库一刮风就扬尘", "金鑫选矿厂"),  # the plant's tailings pond
+    ],
+)
+def test_counties_towns_and_farm_cooperatives(text: str, polluter: str | None) -> None:
+    assert extract(text, province="四川省", city="绵阳市").polluter == polluter
