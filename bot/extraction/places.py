@@ -109,7 +109,7 @@ def scan(text: str, gz: Gazetteer | None = None) -> list[Mention]:
             county_only: frozenset[str] = frozenset()
             if not strong:
                 county_only = frozenset(e.code for e in entries if e.needs_county)
-                if after.startswith(_ROADS) and not after.startswith("街道"):
+                if _road_follows(text, i + length):
                     # 安昌路: a city road named after a country town, which lies elsewhere
                     # unless the text names the town's county (a road named after a 街道 or a
                     # district, 安吉大道 or 包河大道, usually runs through it)
@@ -444,6 +444,11 @@ def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -
     if county and gz.acts_as_city(county.code):
         place.city = county.name
     return place
+
+
+def _road_follows(text: str, pos: int) -> bool:
+    """路/街/大道 … (not 街道, a town) right at `pos`: the name before it is part of a road's."""
+    return text.startswith(_ROADS, pos) and not text.startswith("街道", pos)
 
 
 def _depth(gz: Gazetteer, code: str) -> int:

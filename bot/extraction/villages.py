@@ -74,19 +74,21 @@ def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
     return _raw
 
 
+def _road_of(community: str) -> str | None:
+    """The road a community is named after: 南昌路社区 → 南昌路 (None for 龙溪村, 青漪社区)."""
+    if community.endswith(("路社区", "街社区", "道社区")):
+        return community[: -len("社区")]
+    return None
+
+
 def _load_common_roads() -> frozenset[str]:
     """Road names (南京路) whose community (南京路社区) is found in `_COMMON_ROAD` counties or more."""
     global _common_roads
     if _common_roads is None:
         counts: Counter[str] = Counter()
         for rows in _load_raw().values():
-            seen = {
-                n[: -len("社区")]
-                for _county, _town, names in rows
-                for n in names.split(" ")
-                if n.endswith(("路社区", "街社区", "道社区"))
-            }
-            counts.update(seen)
+            roads = (_road_of(n) for _county, _town, names in rows for n in names.split(" "))
+            counts.update({road for road in roads if road})
         _common_roads = frozenset(n for n, c in counts.items() if c >= _COMMON_ROAD)
     return _common_roads
 
@@ -148,8 +150,9 @@ def roads_for_city(gz: Gazetteer, city: str) -> dict[str, tuple[str, str]]:
         return found
     counties: dict[str, set[str]] = defaultdict(set)
     for name, (county, _town) in index_for_city(gz, city).items():
-        if name.endswith(("路社区", "街社区", "道社区")):
-            counties[name[: -len("社区")]].add(county)
+        road = _road_of(name)
+        if road:
+            counties[road].add(county)
     for county in _counties(gz, city):
         for code in gz.children.get(county, ()):
             office = gz.units[code].name
