@@ -43,16 +43,16 @@ $(MODEL_STAMP): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 train: $(MODEL_STAMP) ## train the Rasa model if the data changed
 
 db: $(APP_VENV)/.installed ## create or migrate the ledger database (DATABASE_URL, default SQLite var/greenwhistle.db)
-	$(PY) -m bot.cli init-db
+	$(PY) -m bot.ops.cli init-db
 
 admin: $(APP_VENV)/.installed db ## create the first console account (intake office); asks for a password
-	$(PY) -m bot.cli create-user $${ADMIN_USER:-admin} --role office --name 市污防办管理员
+	$(PY) -m bot.ops.cli create-user $${ADMIN_USER:-admin} --role office --name 市污防办管理员
 
 run: venvs train ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
-	$(PY) -m bot.stack run
+	$(PY) -m bot.ops.stack run
 
 shell: venvs train ## chat with the bot in this terminal (starts the system unless it is running)
-	$(PY) -m bot.stack chat
+	$(PY) -m bot.ops.stack chat
 
 lint: $(APP_VENV)/.installed ## ruff lint and format check (fix with: ruff format)
 	$(APP_VENV)/bin/ruff check bot actions connectors rasa_ext tests bench migrations

@@ -7,10 +7,10 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.casework.schemas import Channel
+from bot.casework.store import CaseStore, get_store
 from bot.config import get_settings
-from bot.intake import Context
-from bot.schemas import Channel
-from bot.store import CaseStore, get_store
+from bot.intake.interpret import Context
 
 logger = logging.getLogger(__name__)
 

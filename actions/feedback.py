@@ -10,10 +10,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import StoreAction, channel_of, latest_intent, latest_text
-from bot.casework import CaseWork
+from bot.casework.commands import CaseWork
+from bot.casework.tickets import normalise_ticket
 from bot.exceptions import InvalidTransition, IssueNotFound, StoreUnavailable
-from bot.replies import render
-from bot.tickets import normalise_ticket
+from bot.intake.replies import render
 
 logger = logging.getLogger(__name__)
 

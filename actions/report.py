@@ -20,8 +20,8 @@ from actions.common import (
     message_metadata,
 )
 from bot.exceptions import StoreUnavailable
-from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
-from bot.replies import render
+from bot.intake.interpret import REPORT_SLOTS, build_draft, interpret, summary_variables
+from bot.intake.replies import render
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import StoreAction, context, latest_text
+from bot.casework.tickets import normalise_ticket
 from bot.exceptions import StoreUnavailable
-from bot.intake import may_view, status_variables
-from bot.privacy import find_phones
-from bot.replies import render
-from bot.tickets import normalise_ticket
+from bot.intake.interpret import may_view, status_variables
+from bot.intake.replies import render
+from bot.nlp.privacy import find_phones
 
 logger = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import deadlines, routing
-from bot.catalog import categories
-from bot.migrate import upgrade
-from bot.models import Issue, StatusEvent
-from bot.store import CaseStore
+from bot.casework import deadlines, routing
+from bot.casework.catalog import categories
+from bot.casework.models import Issue, StatusEvent
+from bot.casework.store import CaseStore
+from bot.ops.migrate import upgrade
 
 DISTRICTS = [
     "涪城区",
@@ -171,9 +171,9 @@ def generate(url: str, n: int, seed: int = 7) -> None:
 def measure(url: str, label: str, rounds: int) -> None:
     from fastapi.testclient import TestClient
 
-    from bot.app import create_app
-    from bot.auth import Accounts
+    from bot.casework.accounts import Accounts
     from bot.config import Settings
+    from bot.web.app import create_app
     from tests.console_login import PASSWORD, csrf_of
 
     store = CaseStore.from_url(url)

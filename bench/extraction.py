@@ -1,4 +1,4 @@
-"""Benchmark of bot.extraction on labelled complaints: JSON lines with id, text, province, city,
+"""Benchmark of bot.nlp.extraction on labelled complaints: JSON lines with id, text, province, city,
 district, pollution_types (list), polluter (null where none).
 
     .venv-app/bin/python bench/extraction.py --data FILE.jsonl [--predictions OUT.jsonl]
@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.extraction import extract
+from bot.nlp.extraction import extract
 
 PARENT = {"油烟": "大气", "扬尘": "大气"}
 
@@ -64,7 +64,7 @@ def same_district(
         return False
     if district_key(pred) == district_key(gold):
         return True
-    from bot.extraction.gazetteer import gazetteer
+    from bot.nlp.extraction.gazetteer import gazetteer
 
     gz = gazetteer()
     within = None

@@ -1,7 +1,7 @@
 """Hotline drafting benchmark: drafts per second and latency by transcript length, and field
 accuracy on the transcript set under tests/fixtures/hotline/.
 
-    .venv-app/bin/python bench/hotline.py                      # drafting (bot/transcripts.py)
+    .venv-app/bin/python bench/hotline.py                      # drafting (bot/nlp/transcripts.py)
     .venv-app/bin/python bench/hotline.py --rasa-url http://127.0.0.1:5005 --token $GW_INTERNAL_TOKEN
                                                                # + the webhook of a running stack
 
@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.transcripts import Draft, build_draft, parse  # noqa: E402
+from bot.nlp.transcripts import Draft, build_draft, parse  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "hotline"
 LENGTHS = (200, 1000, 5000)
@@ -120,7 +120,7 @@ def bench_accuracy(cases: list[dict[str, Any]]) -> None:
 
 
 def bench_webhook(cases: list[dict[str, Any]], url: str, token: str, rounds: int) -> None:
-    from bot.hotline_client import HotlineClient
+    from bot.web.hotline_client import HotlineClient
 
     client = HotlineClient(url, token)
     print(f"{'chars':>6} {'calls/s':>8} {'p50 ms':>8} {'max ms':>8}  (webhook: draft + bot turn)")

@@ -37,8 +37,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.stack import Ports, Stack
-from bot.store import CaseStore
+from bot.casework.store import CaseStore
+from bot.ops.stack import Ports, Stack
 
 # Each script is a whole report; replies are not checked here (the e2e tests do that), only
 # whether the report got filed.

@@ -34,7 +34,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.stack import Ports, Stack
+from bot.ops.stack import Ports, Stack
 from tests.e2e.conftest import _free_port
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_server import WeChatServer, fixture

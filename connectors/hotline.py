@@ -1,7 +1,7 @@
 """Hotline channel (12345 / 12369 call transcripts) for the Rasa server: `/webhooks/hotline/webhook`.
 
-An agent (the console's hotline page, or `python -m bot.hotline_import`) posts a call transcript;
-the channel reads it (bot/transcripts.py: speakers, the caller's words, one extraction pass,
+An agent (the console's hotline page, or `python -m bot.ops.hotline_import`) posts a call transcript;
+the channel reads it (bot/nlp/transcripts.py: speakers, the caller's words, one extraction pass,
 corrections, the caller's number as contact) and hands the draft to the bot as the call's first
 message, so the report form asks only for what is missing. The agent's follow-up answers,
 corrections and 「确认」 go through the same conversation (`hotline:<call_id>` in the tracker
@@ -26,8 +26,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.privacy import mask_phone
-from bot.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
+from bot.nlp.privacy import mask_phone
+from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
 from connectors.hotline_support import (
     FollowUp,
     HotlineError,

@@ -1,6 +1,6 @@
 """The hotline channel's wire format, without Rasa: request checks and the JSON answer.
 
-Pure Python over bot.transcripts and bot.privacy, so the same code runs in the Rasa server
+Pure Python over bot.nlp.transcripts and bot.nlp.privacy, so the same code runs in the Rasa server
 (connectors/hotline.py) and in the app environment's unit tests. Error reasons are given in
 Chinese for the agent and in English for logs and integrators.
 """
@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
-from bot.privacy import mask_phone, normalise_phone
-from bot.transcripts import (
+from bot.nlp.privacy import mask_phone, normalise_phone
+from bot.nlp.transcripts import (
     FIELD_LABELS,
     FIELDS,
     MAX_TRANSCRIPT_CHARS,

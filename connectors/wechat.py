@@ -1,6 +1,6 @@
 """WeChat official account (公众号) channel for the Rasa server: `/webhooks/wechat/webhook`.
 
-Configured in the credentials file under `connectors.wechat.WeChatInput` (bot.stack writes it when
+Configured in the credentials file under `connectors.wechat.WeChatInput` (bot.ops.stack writes it when
 WECHAT_TOKEN is set; see docs/wechat.md). WeChat wants an answer within 5 seconds and retries up
 to 3 times with the same MsgId, so the webhook only checks, decrypts, parses and de-duplicates,
 answers "success" at once, and runs the bot turn in the background, one message at a time per
@@ -107,11 +107,11 @@ class WeChatConfig:
 
 
 def _area_resolver() -> Callable[[str], str | None] | None:
-    """The gazetteer of bot.extraction (pure Python) names the area of a pin's address label."""
+    """The gazetteer of bot.nlp.extraction (pure Python) names the area of a pin's address label."""
     try:
-        from bot.extraction import extract
+        from bot.nlp.extraction import extract
     except ImportError:  # pragma: no cover - the extraction package is part of the repository
-        logger.warning("bot.extraction not importable: location pins keep their label only")
+        logger.warning("bot.nlp.extraction not importable: location pins keep their label only")
         return None
     province = os.environ.get("GW_DEPLOYMENT_PROVINCE", "四川省")
     city = os.environ.get("GW_DEPLOYMENT_CITY", "绵阳市")

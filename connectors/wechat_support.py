@@ -307,7 +307,7 @@ def within_service_window(
 
 
 def template_payload(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """bot.notify's template fields mapped onto the template's keys ({"keyword1": {"value": …}})."""
+    """bot.casework.notify's template fields mapped onto the template's keys ({"keyword1": {"value": …}})."""
     fields: Mapping[str, str] = texts()["template_fields"]
     return {key: {"value": str(data.get(source) or "")} for key, source in fields.items()}
 

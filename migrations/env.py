@@ -6,9 +6,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from bot.casework.db import make_engine
+from bot.casework.models import Base
 from bot.config import get_settings
-from bot.db import make_engine
-from bot.models import Base
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

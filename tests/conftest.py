@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.migrate import upgrade
-from bot.store import CaseStore
+from bot.casework.store import CaseStore
+from bot.ops.migrate import upgrade
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -7,8 +7,8 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from bot.auth import Accounts
-from bot.store import CaseStore
+from bot.casework.accounts import Accounts
+from bot.casework.store import CaseStore
 
 PASSWORD = "correct horse battery"
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from bot.schemas import IssueDraft
+from bot.casework.schemas import IssueDraft
 
 _seq = itertools.count(1)
 

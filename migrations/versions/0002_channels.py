@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.casework.models
 
 revision = "0002"
 down_revision = "0001"
@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("content_type", sa.String(length=100), nullable=False),
-        sa.Column("received_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("stored_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", bot.casework.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stored_at", bot.casework.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
@@ -55,11 +55,11 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", bot.casework.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("via", sa.String(length=24), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.casework.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.casework.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["issue_id"], ["issues.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.casework.models
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-_UTC = bot.models.UTCDateTime(timezone=True)
+_UTC = bot.casework.models.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

@@ -8,8 +8,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.feedback import ActionRecordFeedback
-from bot.casework import CaseWork
-from bot.store import CaseStore
+from bot.casework.commands import CaseWork
+from bot.casework.store import CaseStore
 from tests.actions.conftest import user_turn
 from tests.factories import draft
 
@@ -43,7 +43,7 @@ async def test_feedback_on_the_resolved_issue(
     status: str,
     reply: str,
 ) -> None:
-    monkeypatch.setattr("bot.notify.status_changed", lambda *_: None)
+    monkeypatch.setattr("bot.casework.notify.status_changed", lambda *_: None)
     ticket = _resolved(store, "citizen-5")
     d = CollectingDispatcher()
     events: list[dict[str, Any]] = await ActionRecordFeedback(store).run(
@@ -60,7 +60,7 @@ async def test_feedback_on_the_resolved_issue(
 async def test_no_feedback_for_someone_elses_issue(
     store: CaseStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.notify.status_changed", lambda *_: None)
+    monkeypatch.setattr("bot.casework.notify.status_changed", lambda *_: None)
     ticket = _resolved(store, "citizen-5")
     d = CollectingDispatcher()
     await ActionRecordFeedback(store).run(

@@ -15,8 +15,8 @@ from actions.report import (
     ActionReportSummary,
     ActionSubmitReport,
 )
+from bot.casework.store import CaseStore
 from bot.exceptions import StoreUnavailable
-from bot.store import CaseStore
 from tests.actions.conftest import load_tracker, user_turn
 
 # what every action that ends the bot's turn returns last (actions/report.py, then_listen)

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionCheckStatus
-from bot.store import CaseStore
+from bot.casework.store import CaseStore
 from tests.actions.conftest import user_turn
 from tests.factories import draft
 

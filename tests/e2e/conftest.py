@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.stack import Ports, Stack, latest_model
+from bot.ops.stack import Ports, Stack, latest_model
 
 API_KEY = "e2e-open311-key"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.auth import Accounts
+from bot.casework.accounts import Accounts
+from bot.casework.store import CaseStore
 from bot.config import PROJECT_ROOT
-from bot.stack import Stack
-from bot.store import CaseStore
+from bot.ops.stack import Stack
 from tests.e2e.conftest import API_KEY, Chat
 
 pytestmark = pytest.mark.e2e

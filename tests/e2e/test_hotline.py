@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.hotline_client import HotlineClient, HotlineReply
-from bot.stack import PROJECT_ROOT, Stack
+from bot.ops.stack import PROJECT_ROOT, Stack
+from bot.web.hotline_client import HotlineClient, HotlineReply
 
 pytestmark = pytest.mark.e2e
 
@@ -210,7 +210,7 @@ def test_batch_import_end_to_end(stack: Stack, tmp_path: Path) -> None:
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.hotline_import", str(export), "--report", str(report)],
+            [sys.executable, "-m", "bot.ops.hotline_import", str(export), "--report", str(report)],
             cwd=PROJECT_ROOT,
             env=env,
             capture_output=True,

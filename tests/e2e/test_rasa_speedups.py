@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from bot.stack import PROJECT_ROOT, RASA_VENV
+from bot.ops.stack import PROJECT_ROOT, RASA_VENV
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """End to end: a citizen reports over REST, the issue lands in the ledger, status comes back.
 
-Starts the trained Rasa server, the action server and the app as separate processes (bot.stack).
+Starts the trained Rasa server, the action server and the app as separate processes (bot.ops.stack).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from contextlib import closing
 import httpx
 import pytest
 
-from bot.stack import Stack
+from bot.ops.stack import Stack
 from tests.e2e.conftest import Chat
 
 pytestmark = pytest.mark.e2e

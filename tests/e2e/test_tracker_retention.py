@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import PROJECT_ROOT, RASA_VENV
+from bot.ops.stack import PROJECT_ROOT, RASA_VENV
 from tests.conftest import BACKENDS, pg_schema
 
 pytestmark = pytest.mark.e2e

@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.notify import Notifier
-from bot.schemas import IssueDraft
-from bot.stack import Ports, Stack, latest_model
-from bot.store import CaseStore
+from bot.casework.notify import Notifier
+from bot.casework.schemas import IssueDraft
+from bot.casework.store import CaseStore
+from bot.ops.stack import Ports, Stack, latest_model
 from tests.e2e.conftest import _free_port
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_server import WeChatServer, fixture, sign

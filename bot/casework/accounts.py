@@ -1,0 +1,210 @@
+"""Staff accounts and console sessions: scrypt password hashes, server-side sessions, CSRF tokens.
+
+Sessions live in the database (the cookie carries a random token, the table only its SHA-256),
+so logging out or disabling an account takes effect at once. Each session has its own CSRF
+token that every state-changing form must send back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.casework.models import StaffSession, StaffUser, utcnow
+from bot.casework.routing import departments
+from bot.casework.store import CaseStore
+from bot.exceptions import InvalidReport, NotAuthorized
+
+logger = logging.getLogger(__name__)
+
+Role = Literal["office", "department", "leader"]
+ROLES: dict[str, str] = {
+    "office": "污防办（受理）",
+    "department": "责任单位",
+    "leader": "领导（只读）",
+}
+
+# scrypt parameters: ~16 MiB and a few tens of milliseconds per check on a small server.
+_N, _R, _P = 2**14, 8, 1
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
+        digest = hashlib.scrypt(
+            password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+#: Checked against when the user does not exist, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """The logged-in user as the console sees them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department: str | None
+    csrf_token: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("office", "department")
+
+    @property
+    def sees_contact(self) -> bool:
+        """Only the intake office sees reporters' names and phone numbers (举报保护)."""
+        return self.role == "office"
+
+    @property
+    def scope_department(self) -> str | None:
+        """Department staff see the issues routed to their department, nothing else."""
+        return self.department if self.role == "department" else None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names this person."""
+        return f"{self.display_name}（{self.username}）"
+
+    @property
+    def role_label(self) -> str:
+        return ROLES[self.role]
+
+
+class Accounts:
+    """Creating users, logging in and out, resolving a session cookie."""
+
+    def __init__(self, store: CaseStore, *, session_hours: float = 10.0) -> None:
+        self.store = store
+        self.session_lifetime = timedelta(hours=session_hours)
+
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        role: str,
+        display_name: str | None = None,
+        department: str | None = None,
+    ) -> int:
+        username = username.strip()
+        if not username or len(username) > 64:
+            raise InvalidReport("用户名不能为空，最长 64 个字符")
+        if role not in ROLES:
+            raise InvalidReport(f"角色只能是 {', '.join(ROLES)}")
+        if role == "department" and department not in departments():
+            raise InvalidReport(f"责任单位须为：{'、'.join(departments())}")
+        if len(password) < MIN_PASSWORD:
+            raise InvalidReport(f"密码至少 {MIN_PASSWORD} 位")
+        try:
+            with self.store._session() as s:
+                user = StaffUser(
+                    username=username,
+                    display_name=(display_name or username).strip()[:64],
+                    role=role,
+                    department=department if role == "department" else None,
+                    password_hash=hash_password(password),
+                    active=True,
+                    created_at=utcnow(),
+                )
+                s.add(user)
+                s.flush()
+                return int(user.id)
+        except IntegrityError as exc:
+            raise InvalidReport(f"用户名 {username} 已存在") from exc
+
+    def set_password(self, username: str, password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise InvalidReport(f"密码至少 {MIN_PASSWORD} 位")
+        with self.store._session() as s:
+            user = s.execute(
+                select(StaffUser).where(StaffUser.username == username)
+            ).scalar_one_or_none()
+            if user is None:
+                raise InvalidReport(f"没有用户 {username}")
+            user.password_hash = hash_password(password)
+            s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+
+    def login(self, username: str, password: str, *, now: datetime | None = None) -> str:
+        """A new session token for the cookie; NotAuthorized (no detail why) on any failure."""
+        now = now or utcnow()
+        with self.store._session() as s:
+            user = s.execute(
+                select(StaffUser).where(StaffUser.username == username.strip())
+            ).scalar_one_or_none()
+            ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+            if user is None or not ok or not user.active:
+                logger.warning("console login failed")
+                raise NotAuthorized("用户名或密码错误")
+            token = secrets.token_urlsafe(32)
+            s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
+            s.add(
+                StaffSession(
+                    token_hash=_token_hash(token),
+                    user_id=user.id,
+                    csrf_token=secrets.token_urlsafe(24),
+                    created_at=now,
+                    expires_at=now + self.session_lifetime,
+                )
+            )
+            logger.info("console login user_id=%s role=%s", user.id, user.role)
+            return token
+
+    def logout(self, token: str) -> None:
+        with self.store._session() as s:
+            s.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+
+    def resolve(self, token: str | None, *, now: datetime | None = None) -> StaffMember | None:
+        """The member behind a session cookie, or None when it is unknown, expired or disabled."""
+        if not token or len(token) > 100:
+            return None
+        now = now or utcnow()
+        with self.store._session() as s:
+            row = s.execute(
+                select(StaffSession, StaffUser)
+                .join(StaffUser, StaffUser.id == StaffSession.user_id)
+                .where(StaffSession.token_hash == _token_hash(token))
+            ).one_or_none()
+            if row is None:
+                return None
+            sess, user = row
+            if sess.expires_at < now or not user.active:
+                return None
+            return StaffMember(
+                id=user.id,
+                username=user.username,
+                display_name=user.display_name,
+                role=user.role,  # type: ignore[arg-type]
+                department=user.department,
+                csrf_token=sess.csrf_token,
+            )

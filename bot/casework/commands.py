@@ -1,0 +1,473 @@
+"""Case work (案件办理): the staff actions on an issue, each one transaction plus its notifications.
+
+accept (受理), route (分办), change status, resolve (办结), transfer (转办), merge (合并), edit a
+field, confirm/reject a duplicate, record the citizen's satisfaction, finish a call-back task.
+Every status change is checked against bot/casework/lifecycle.py, audited (StatusEvent / FieldEdit), copied
+to issues merged into this one (every reporter is told), turned into a call-back task for hotline
+reports, and — after the commit — handed to bot.casework.notify.status_changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot.casework import deadlines, lifecycle, notify
+from bot.casework.catalog import categories as known_categories
+from bot.casework.catalog import statuses
+from bot.casework.filing import refresh_derived
+from bot.casework.models import CallbackTask, DuplicateLink, FieldEdit, Issue, StatusEvent, utcnow
+from bot.casework.routing import departments
+from bot.casework.schemas import EventView, IssueView
+from bot.casework.store import CaseStore
+from bot.config import Settings, get_settings
+from bot.exceptions import InvalidReport, InvalidTransition, IssueNotFound
+
+logger = logging.getLogger(__name__)
+
+#: Fields staff may edit on the issue page, with their Chinese labels (audit shows these).
+EDITABLE: dict[str, str] = {
+    "categories": "问题类型",
+    "phenomenon": "问题描述",
+    "province": "省",
+    "city": "市",
+    "district": "行政区域",
+    "town": "乡镇街道",
+    "address": "详细地址",
+    "latitude": "纬度",
+    "longitude": "经度",
+    "time_text": "发生时间",
+    "polluter": "被举报对象",
+    "evidence_text": "证据说明",
+    "reporter_name": "举报人姓名",
+    "reporter_phone": "联系电话",
+}
+MAX_TEXT = {"phenomenon": 4000, "address": 1000, "polluter": 200, "time_text": 200}
+
+Notifier = Callable[[IssueView, EventView], None]
+
+
+def citizen_message(issue: IssueView, event: EventView) -> str:
+    """The plain-Chinese message for a status change (call-back script, push text)."""
+    label, body = lifecycle.citizen_event(event)
+    return f"您的举报（编号 {issue.ticket}）状态更新为“{label}”：{body}"
+
+
+@dataclass
+class _Pending:
+    """Status events written in this transaction, to notify once it has committed."""
+
+    events: list[tuple[Issue, StatusEvent]] = field(default_factory=list)
+
+
+class CaseWork:
+    """Staff operations over a CaseStore; thread-safe like the store itself."""
+
+    def __init__(
+        self,
+        store: CaseStore,
+        settings: Settings | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or get_settings()
+        self._notifier = notifier
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[tuple[Session, _Pending]]:
+        pending = _Pending()
+        with self.store._session() as s:  # one transaction; StoreUnavailable on outage
+            yield s, pending
+            s.flush()
+            views = [
+                (IssueView.model_validate(i), EventView.model_validate(e))
+                for i, e in pending.events
+            ]
+        for view, event in views:
+            self._notify(view, event)
+
+    def _notify(self, issue: IssueView, event: EventView) -> None:
+        fn = self._notifier or notify.status_changed
+        try:
+            fn(issue, event)
+        except Exception:  # delivery must never undo or block a recorded change
+            logger.exception("notify.status_changed failed for %s", issue.ticket)
+
+    def _issue(self, s: Session, ticket: str, *, lock: bool = True) -> Issue:
+        stmt = select(Issue).options(selectinload(Issue.events)).where(Issue.ticket == ticket)
+        if lock:
+            stmt = stmt.with_for_update()
+        issue = s.execute(stmt).scalar_one_or_none()
+        if issue is None:
+            raise IssueNotFound(f"没有编号为 {ticket} 的举报")
+        return issue
+
+    def _children(self, s: Session, issue: Issue) -> list[Issue]:
+        return list(
+            s.execute(
+                select(Issue)
+                .options(selectinload(Issue.events))
+                .where(Issue.merged_into_id == issue.id)
+                .order_by(Issue.id)
+            ).scalars()
+        )
+
+    def _record(
+        self,
+        s: Session,
+        pending: _Pending,
+        issue: Issue,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None,
+        now: datetime,
+    ) -> StatusEvent:
+        event = lifecycle.apply(issue, to_status, actor=actor, now=now, note=note)
+        s.flush()
+        pending.events.append((issue, event))
+        if issue.channel == "hotline":
+            view = IssueView.model_validate(issue)
+            s.add(
+                CallbackTask(
+                    issue_id=issue.id,
+                    event_id=event.id,
+                    created_at=now,
+                    message=citizen_message(view, EventView.model_validate(event)),
+                )
+            )
+        return event
+
+    def _transition(
+        self,
+        s: Session,
+        pending: _Pending,
+        issue: Issue,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None,
+        now: datetime,
+        **needs: Any,
+    ) -> None:
+        """A checked change of `issue`, copied to every issue merged into it."""
+        if issue.merged_into_id is not None:
+            raise InvalidTransition("该举报已合并，请在主件上办理")
+        lifecycle.check(issue.status, to_status, note=note, **needs)
+        self._record(s, pending, issue, to_status, actor=actor, note=note, now=now)
+        for child in self._children(s, issue):
+            if child.status != to_status:
+                self._record(s, pending, child, to_status, actor=actor, note=note, now=now)
+
+    # -- status -----------------------------------------------------------------------------
+    def change_status(
+        self,
+        ticket: str,
+        to_status: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
+        """A plain status change (in_progress, resolved, closed, reopened, accepted…)."""
+        if to_status == "routed":
+            raise InvalidTransition("分办请选择责任单位和行政区域")
+        if to_status == "merged":
+            raise InvalidTransition("合并请指定主件编号")
+        now = now or utcnow()
+        with self._tx() as (s, pending):
+            issue = self._issue(s, ticket)
+            self._transition(s, pending, issue, to_status, actor=actor, note=note, now=now)
+            if to_status == "accepted":
+                self._restart_deadline(issue, now)
+            view = IssueView.model_validate(issue)
+        return view
+
+    def accept(
+        self, ticket: str, *, actor: str, note: str | None = None, now: datetime | None = None
+    ) -> IssueView:
+        """受理: the handling deadline now counts from this moment."""
+        return self.change_status(ticket, "accepted", actor=actor, note=note, now=now)
+
+    def _restart_deadline(self, issue: Issue, now: datetime) -> None:
+        pol = deadlines.policy(self.settings)
+        issue.handle_due = deadlines.handle_due(now, issue.categories, pol)
+
+    def route(
+        self,
+        ticket: str,
+        *,
+        department: str,
+        district: str | None,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
+        """分办 to a department and district; on an issue already being handled, a re-route."""
+        if department not in departments():
+            raise InvalidReport(f"未知的责任单位：{department}")
+        now = now or utcnow()
+        with self._tx() as (s, pending):
+            issue = self._issue(s, ticket)
+            district = (district or issue.district or "").strip() or None
+            for name, value in (("department", department), ("district", district)):
+                old = getattr(issue, name)
+                if old != value:
+                    s.add(
+                        FieldEdit(
+                            issue_id=issue.id,
+                            at=now,
+                            actor=actor,
+                            field=name,
+                            old_value=old,
+                            new_value=value,
+                        )
+                    )
+                    setattr(issue, name, value)
+            if lifecycle.rules().can(issue.status, "routed"):
+                if issue.accepted_at is None:
+                    self._restart_deadline(issue, now)
+                text = note or f"已分派给{district or ''}{department}办理。"
+                self._transition(
+                    s,
+                    pending,
+                    issue,
+                    "routed",
+                    actor=actor,
+                    note=text,
+                    now=now,
+                    department=department,
+                    district=district,
+                )
+            elif issue.status in ("routed", "in_progress"):
+                pass  # re-route: audited as field edits, the citizen is not bothered
+            else:
+                raise InvalidTransition(f"“{statuses()[issue.status].label}”的举报不能分办")
+            issue.updated_at = now
+            view = IssueView.model_validate(issue)
+        return view
+
+    def resolve(
+        self, ticket: str, *, result: str, actor: str, now: datetime | None = None
+    ) -> IssueView:
+        """办结 with the result text the citizen reads; they are then asked if they are satisfied."""
+        return self.change_status(ticket, "resolved", actor=actor, note=result, now=now)
+
+    def transfer(
+        self, ticket: str, *, reason: str, actor: str, now: datetime | None = None
+    ) -> IssueView:
+        """转办: not ours or not environmental; `reason` tells the citizen where it went and why."""
+        return self.change_status(ticket, "transferred", actor=actor, note=reason, now=now)
+
+    def merge(
+        self,
+        ticket: str,
+        into: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
+        """Merges `ticket` into `into`: its reporter (and those merged into it) follow `into`."""
+        if ticket == into:
+            raise InvalidTransition("不能合并到自身")
+        now = now or utcnow()
+        with self._tx() as (s, pending):
+            issue = self._issue(s, ticket)
+            target = self._issue(s, into)
+            while target.merged_into_id is not None:  # merge into the root, never into a child
+                target = s.get(Issue, target.merged_into_id) or target
+                if target.id == issue.id:
+                    raise InvalidTransition("不能合并到已合并到本件的举报")
+                if target.merged_into_id is None:
+                    break
+            if target.id == issue.id:
+                raise InvalidTransition("不能合并到自身")
+            text = note or (
+                f"您反映的问题与举报 {target.ticket} 是同一问题，已合并办理，办理进展会同样告知您。"
+            )
+            lifecycle.check(issue.status, "merged", note=text, target=target.ticket)
+            children = self._children(s, issue)
+            issue.merged_into_id = target.id
+            self._record(s, pending, issue, "merged", actor=actor, note=text, now=now)
+            for child in children:
+                child.merged_into_id = target.id
+            s.execute(
+                update(DuplicateLink)
+                .where(
+                    ((DuplicateLink.issue_id == issue.id) & (DuplicateLink.other_id == target.id))
+                    | ((DuplicateLink.issue_id == target.id) & (DuplicateLink.other_id == issue.id))
+                )
+                .values(state="confirmed", decided_by=actor, decided_at=now)
+            )
+            target.duplicate_count = max(1, target.duplicate_count or 0)
+            issue.updated_at = now
+            view = IssueView.model_validate(issue)
+        return view
+
+    def decide_duplicate(
+        self, link_id: int, *, confirm: bool, actor: str, now: datetime | None = None
+    ) -> IssueView:
+        """Confirm (merge the newer issue into the older) or reject a suggested duplicate."""
+        now = now or utcnow()
+        with self.store._session() as s:
+            link = s.get(DuplicateLink, link_id)
+            if link is None:
+                raise IssueNotFound(f"没有这条疑似重复记录：{link_id}")
+            newer, older = s.get(Issue, link.issue_id), s.get(Issue, link.other_id)
+            assert newer is not None and older is not None
+            newer_ticket, older_ticket = newer.ticket, older.ticket
+            if not confirm:
+                link.state, link.decided_by, link.decided_at = "rejected", actor, now
+                for i in (newer, older):
+                    i.duplicate_count = max(0, (i.duplicate_count or 0) - 1)
+                return IssueView.model_validate(newer)
+        return self.merge(newer_ticket, older_ticket, actor=actor, now=now)
+
+    def feedback(
+        self,
+        ticket: str,
+        *,
+        satisfied: bool,
+        actor: str,
+        comment: str | None = None,
+        now: datetime | None = None,
+    ) -> IssueView:
+        """满意 closes the issue; 不满意 reopens it (and the issue it was merged into)."""
+        now = now or utcnow()
+        with self._tx() as (s, pending):
+            issue = self._issue(s, ticket)
+            root = s.get(Issue, issue.merged_into_id) if issue.merged_into_id else issue
+            assert root is not None
+            if issue.status != "resolved":
+                raise InvalidTransition("只有已办结的举报才能评价")
+            answer = "满意" if satisfied else "不满意"
+            if issue.satisfaction != answer:
+                s.add(
+                    FieldEdit(
+                        issue_id=issue.id,
+                        at=now,
+                        actor=actor,
+                        field="satisfaction",
+                        old_value=issue.satisfaction,
+                        new_value=answer,
+                    )
+                )
+            issue.satisfaction = answer
+            if satisfied:
+                note = "感谢您的评价，本次举报已办结关闭。"
+                if issue is root:
+                    self._transition(s, pending, issue, "closed", actor=actor, note=note, now=now)
+                else:
+                    self._record(s, pending, issue, "closed", actor=actor, note=note, now=now)
+            else:
+                note = "您对办理结果不满意，举报已重新进入办理流程。" + (
+                    f"（您的意见：{comment.strip()[:200]}）" if comment and comment.strip() else ""
+                )
+                if root.status == "resolved":
+                    self._transition(s, pending, root, "reopened", actor=actor, note=note, now=now)
+                if issue is not root and issue.status != "reopened":
+                    self._record(s, pending, issue, "reopened", actor=actor, note=note, now=now)
+            view = IssueView.model_validate(issue)
+        return view
+
+    # -- fields -----------------------------------------------------------------------------
+    def edit(
+        self, ticket: str, changes: dict[str, str], *, actor: str, now: datetime | None = None
+    ) -> IssueView:
+        """Edits fields (strings from a form), each change audited; unchanged fields are skipped."""
+        now = now or utcnow()
+        with self.store._session() as s:
+            issue = self._issue(s, ticket)
+            for name, raw in changes.items():
+                if name not in EDITABLE:
+                    raise InvalidReport(f"字段不可编辑：{name}")
+                value = _parse_field(name, raw)
+                old = getattr(issue, name)
+                if value == old:
+                    continue
+                s.add(
+                    FieldEdit(
+                        issue_id=issue.id,
+                        at=now,
+                        actor=actor,
+                        field=name,
+                        old_value=_show(old),
+                        new_value=_show(value),
+                    )
+                )
+                setattr(issue, name, value)
+            if any(
+                n in changes for n in ("categories", "phenomenon", "address", "polluter", "town")
+            ):
+                refresh_derived(issue)
+            issue.updated_at = now
+            s.flush()
+            return IssueView.model_validate(issue)
+
+    # -- call-back tasks (回访) -----------------------------------------------------------------
+    def complete_callback(
+        self, task_id: int, *, actor: str, outcome: str | None, now: datetime | None = None
+    ) -> None:
+        with self.store._session() as s:
+            task = s.get(CallbackTask, task_id)
+            if task is None:
+                raise IssueNotFound(f"没有这个回访任务：{task_id}")
+            if task.done_at is not None:
+                raise InvalidTransition("该回访任务已完成")
+            task.done_at, task.done_by = now or utcnow(), actor
+            task.outcome = (outcome or "").strip()[:1000] or None
+
+
+def _show(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _parse_field(name: str, raw: str) -> Any:
+    """A form string as the column's value; raises InvalidReport with a Chinese reason."""
+    text = (raw or "").strip()
+    if name == "categories":
+        cats = [
+            c.strip() for c in text.replace("，", "、").replace(",", "、").split("、") if c.strip()
+        ]
+        unknown = [c for c in cats if c not in known_categories()]
+        if not cats or unknown:
+            raise InvalidReport(f"问题类型无效：{'、'.join(unknown) or '不能为空'}")
+        return list(dict.fromkeys(cats))
+    if name in ("latitude", "longitude"):
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise InvalidReport(f"{EDITABLE[name]}不是数字") from exc
+        limit = 90 if name == "latitude" else 180
+        if not -limit <= number <= limit:
+            raise InvalidReport(f"{EDITABLE[name]}超出范围")
+        return number
+    if name == "reporter_phone":
+        from bot.nlp.privacy import normalise_phone
+
+        if not text:
+            return None
+        phone = normalise_phone(text)
+        if phone is None:
+            raise InvalidReport("联系电话格式不对")
+        return phone
+    if name == "phenomenon":
+        if not text:
+            raise InvalidReport("问题描述不能为空")
+        return text[: MAX_TEXT[name]]
+    return text[: MAX_TEXT.get(name, 1000)] or None

@@ -1,0 +1,324 @@
+"""Status updates back to the citizen, through the channel the report came from.
+
+`status_changed(issue, event)` is called by case management after every citizen-visible status
+change. It only writes a row to the outbox (`notifications`) and wakes a background worker, so
+the caller never waits for WeChat. The worker delivers WeChat issues through the Rasa server's
+WeChat channel (POST {GW_RASA_URL}/webhooks/wechat/notify, which picks a customer-service or a
+template message by the 48-hour rule), retries failures with backoff, and finally marks a message
+`undelivered`: that row is the record on the issue of what did not reach the citizen. Issues from
+other channels stay `pending` (rest: the bot's status answer; hotline: a call-back task).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.casework.db import make_session_factory
+from bot.casework.lifecycle import citizen_event
+from bot.casework.models import Notification, utcnow
+from bot.casework.schemas import EventView, IssueView
+from bot.casework.store import CaseStore, get_store
+from bot.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+#: Channels whose citizens can be reached by push; the others keep their outbox rows pending.
+PUSH_CHANNELS = frozenset({"wechat"})
+#: Seconds before the 2nd, 3rd … attempt; after the last one the message is undelivered.
+DEFAULT_BACKOFF_S: tuple[float, ...] = (5, 30, 120, 600, 1800)
+#: How long a worker owns a row it is delivering (another process skips it meanwhile).
+LEASE_S = 60.0
+TOKEN_HEADER = "X-GW-Token"
+
+
+def compose(issue: IssueView, event: EventView) -> tuple[str, dict[str, str]]:
+    """The citizen's message and the template fields for one status change (no personal data)."""
+    # A note written by staff beats the generic line; 办结 asks whether the citizen is satisfied.
+    label, note = citizen_event(event)
+    text = texts.text(
+        "citizen", "notify.status", ticket=issue.ticket, status_label=label, note=note
+    )
+    at = event.at.astimezone(_tz())
+    data = {
+        "first": texts.text("citizen", "notify.template.first"),
+        "ticket": issue.ticket,
+        "status": label,
+        "time": f"{at:%Y-%m-%d %H:%M}",
+        "note": note,
+        "remark": texts.text("citizen", "notify.template.remark"),
+    }
+    return text, data
+
+
+def _tz() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(get_settings().timezone)
+
+
+class Notifier:
+    """The outbox and its delivery worker (a daemon thread per process, started on first use)."""
+
+    def __init__(
+        self,
+        store: CaseStore,
+        *,
+        rasa_url: str,
+        token: str | None,
+        backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+        timeout_s: float = 15.0,
+        poll_s: float = 5.0,
+    ) -> None:
+        self._sessions = make_session_factory(store.engine)
+        self.rasa_url = rasa_url.rstrip("/")
+        self.token = token
+        self.backoff_s = tuple(backoff_s)
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.backoff_s) + 1
+
+    # -- the caller's side: fast, never raises ------------------------------------------------
+    def status_changed(self, issue: IssueView, event: EventView) -> None:
+        try:
+            row_id = self.enqueue(issue, event)
+        except Exception:
+            logger.exception("could not queue the status message of %s", issue.ticket)
+            return
+        if row_id is not None and issue.channel in PUSH_CHANNELS:
+            self.start()
+            self._wake.set()
+
+    def enqueue(self, issue: IssueView, event: EventView) -> int | None:
+        """Writes the outbox row; None when there is nobody to tell (anonymous walk-in, no sender)."""
+        if not issue.reporter_sender_id and issue.channel in PUSH_CHANNELS:
+            return None
+        text, data = compose(issue, event)
+        push = issue.channel in PUSH_CHANNELS
+        with self._sessions() as s, s.begin():
+            row = Notification(
+                issue_id=issue.id,
+                channel=issue.channel,
+                recipient=issue.reporter_sender_id,
+                ticket=issue.ticket,
+                to_status=event.to_status,
+                text=text,
+                data=data,
+                state="pending",
+                attempts=0,
+                next_attempt_at=utcnow() if push else None,
+                created_at=utcnow(),
+            )
+            s.add(row)
+            s.flush()
+            row_id = row.id
+        logger.info(
+            "queued status message of %s (%s) for channel %s",
+            issue.ticket,
+            event.to_status,
+            issue.channel,
+        )
+        return row_id
+
+    # -- the worker ---------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="gw-notify", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliver_due()
+                wait = self._seconds_to_next()
+            except Exception:
+                logger.exception("notification worker pass failed; trying again shortly")
+                wait = self.poll_s
+            self._wake.wait(timeout=wait)
+            self._wake.clear()
+
+    def _seconds_to_next(self) -> float:
+        with self._sessions() as s:
+            nxt = s.execute(
+                select(Notification.next_attempt_at)
+                .where(
+                    Notification.state == "pending",
+                    Notification.channel.in_(PUSH_CHANNELS),
+                    Notification.next_attempt_at.is_not(None),
+                )
+                .order_by(Notification.next_attempt_at)
+                .limit(1)
+            ).scalar_one_or_none()
+        if nxt is None:
+            return self.poll_s
+        return max(0.05, min(self.poll_s, (nxt - utcnow()).total_seconds()))
+
+    def deliver_due(self, now: datetime | None = None) -> int:
+        """One pass: tries every due WeChat message once. Returns how many were attempted."""
+        now = now or utcnow()
+        with self._sessions() as s:
+            due = s.execute(
+                select(Notification.id, Notification.next_attempt_at)
+                .where(
+                    Notification.state == "pending",
+                    Notification.channel.in_(PUSH_CHANNELS),
+                    Notification.next_attempt_at <= now,
+                )
+                .order_by(Notification.id)
+                .limit(100)
+            ).all()
+        attempted = 0
+        for row_id, due_at in due:
+            if due_at is not None and self._claim(row_id, due_at, now):
+                attempted += 1
+                self._deliver(row_id)
+        return attempted
+
+    def _claim(self, row_id: int, due_at: datetime, now: datetime) -> bool:
+        """Takes a lease on the row, so that two processes never send the same message."""
+        with self._sessions() as s, s.begin():
+            result = s.execute(
+                update(Notification)
+                .where(
+                    Notification.id == row_id,
+                    Notification.state == "pending",
+                    Notification.next_attempt_at == due_at,
+                )
+                .values(next_attempt_at=now + timedelta(seconds=LEASE_S))
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def _deliver(self, row_id: int) -> None:
+        with self._sessions() as s:
+            row = s.get(Notification, row_id)
+            assert row is not None
+            payload = {
+                "recipient": row.recipient,
+                "ticket": row.ticket,
+                "text": row.text,
+                "data": row.data,
+                "notification_id": row.id,
+            }
+        error, retry, via = self._push(payload)
+        with self._sessions() as s, s.begin():
+            row = s.get(Notification, row_id)
+            assert row is not None
+            self._record(s, row, error=error, retry=retry, via=via)
+
+    def _push(self, payload: dict[str, Any]) -> tuple[str | None, bool, str | None]:
+        """(error, worth retrying, via) of one delivery attempt through the Rasa channel."""
+        headers = {TOKEN_HEADER: self.token} if self.token else {}
+        try:
+            r = httpx.post(
+                f"{self.rasa_url}/webhooks/wechat/notify",
+                json=payload,
+                headers=headers,
+                timeout=self.timeout_s,
+            )
+        except httpx.HTTPError as exc:
+            return f"channel unreachable: {type(exc).__name__}", True, None
+        body: dict[str, Any] = {}
+        try:
+            parsed = r.json()
+            body = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            body = {}
+        if r.status_code == 200:
+            return None, False, str(body.get("via") or "")
+        reason = str(body.get("error") or f"HTTP {r.status_code}")[:500]
+        retry = bool(body.get("retry", r.status_code >= 500 or r.status_code in (404, 429)))
+        return reason, retry, None
+
+    def _record(
+        self, s: Session, row: Notification, *, error: str | None, retry: bool, via: str | None
+    ) -> None:
+        row.attempts += 1
+        now = utcnow()
+        if error is None:
+            row.state, row.via, row.sent_at, row.next_attempt_at = "sent", via, now, None
+            row.last_error = None
+            logger.info(
+                "status message of %s delivered via %s (attempt %d)", row.ticket, via, row.attempts
+            )
+            return
+        row.last_error = error
+        if retry and row.attempts < self.max_attempts:
+            row.next_attempt_at = now + timedelta(seconds=self.backoff_s[row.attempts - 1])
+            logger.warning(
+                "status message of %s not delivered (%s); retry %d in %.0fs",
+                row.ticket,
+                error,
+                row.attempts,
+                self.backoff_s[row.attempts - 1],
+            )
+            return
+        row.state, row.next_attempt_at = "undelivered", None
+        logger.error(
+            "status message of %s undelivered after %d attempt(s): %s",
+            row.ticket,
+            row.attempts,
+            error,
+        )
+
+
+def outbox_for(store: CaseStore, issue_id: int) -> list[dict[str, Any]]:
+    """The issue's status messages and their fate, for the console (state, via, last_error)."""
+    with make_session_factory(store.engine)() as s:
+        rows = s.execute(
+            select(Notification).where(Notification.issue_id == issue_id).order_by(Notification.id)
+        ).scalars()
+        return [
+            {
+                "id": r.id,
+                "to_status": r.to_status,
+                "state": r.state,
+                "attempts": r.attempts,
+                "via": r.via,
+                "last_error": r.last_error,
+                "created_at": r.created_at,
+                "sent_at": r.sent_at,
+            }
+            for r in rows
+        ]
+
+
+@lru_cache(maxsize=1)
+def get_notifier() -> Notifier:
+    """The process-wide notifier, built from settings on first use (never at import)."""
+    settings = get_settings()
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
+    return Notifier(get_store(), rasa_url=settings.rasa_url, token=token)
+
+
+def status_changed(issue: IssueView, event: EventView) -> None:
+    """Queues and delivers the citizen message for `event` (never raises, never blocks long)."""
+    try:
+        notifier = get_notifier()
+    except Exception:
+        logger.exception("notifier unavailable; status message of %s not queued", issue.ticket)
+        return
+    notifier.status_changed(issue, event)

@@ -1,0 +1,1 @@
+"""Operations: the process supervisor, the CLI, batch imports and migrations."""

@@ -1,0 +1,161 @@
+"""The GreenWhistle web app: Open311 API, staff console and health check on one port.
+
+Run with `uvicorn bot.web.app:create_app --factory --port 8000`. Nothing connects at import or in
+the factory: the store is built on the first request that needs it. Errors are answered in the
+shape of the edge they hit (Open311 list, console page, plain JSON), never with a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot import __version__
+from bot.casework.store import CaseStore
+from bot.config import Settings, get_settings
+from bot.exceptions import GreenWhistleError, StoreUnavailable
+from bot.web.channels import router as channels_router
+from bot.web.console import STATIC_DIR, render_error
+from bot.web.console import router as console_router
+from bot.web.console.hotline import router as hotline_router
+from bot.web.deps import case_store
+from bot.web.open311 import router as open311_router
+
+logger = logging.getLogger(__name__)
+
+STORE_DOWN = (
+    "案件数据库暂时无法访问，请稍后再试。"
+    " (The case database is temporarily unavailable; please try again later.)"
+)
+INTERNAL_ERROR = "系统内部错误，请稍后再试。 (Internal error; please try again later.)"
+
+
+def configure_logging(level: str) -> None:
+    """Once per process, and only if nobody (uvicorn --log-config, pytest) configured it."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def _edge(request: Request) -> str:
+    path = request.url.path
+    if path.startswith("/open311/"):
+        return "open311"
+    if path == "/console" or path.startswith("/console/"):
+        return "console"
+    return "other"
+
+
+def error_response(request: Request, status_code: int, description: str) -> Response:
+    """An error in the caller's dialect: Open311's `[{code, description}]`, an HTML page, or JSON."""
+    edge = _edge(request)
+    if edge == "open311":
+        return JSONResponse([{"code": status_code, "description": description}], status_code)
+    if edge == "console":
+        return render_error(request, status_code, description)
+    return JSONResponse({"error": {"code": status_code, "description": description}}, status_code)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GreenWhistleError)
+    status_code = exc.http_status
+    if isinstance(exc, StoreUnavailable):
+        # The driver's message stays in our log; the client gets a reason, not internals.
+        logger.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, status_code, STORE_DOWN)
+    if status_code >= 500:
+        logger.error("%s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(request, status_code, INTERNAL_ERROR)
+    return error_response(request, status_code, str(exc) or type(exc).__name__)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _edge(request) != "other":
+        return error_response(request, exc.status_code, str(exc.detail))
+    return await http_exception_handler(request, exc)
+
+
+async def _on_invalid_request(request: Request, exc: Exception) -> Response:
+    """Open311 and the console answer 400 with a readable reason; elsewhere FastAPI's 422."""
+    assert isinstance(exc, RequestValidationError)
+    if _edge(request) != "other":
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'request'}: {err.get('msg')}"
+            for err in exc.errors()
+        )
+        return error_response(request, 400, f"请求参数无效 (invalid request): {reasons}")
+    return await request_validation_exception_handler(request, exc)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500, INTERNAL_ERROR)
+
+
+@asynccontextmanager
+async def _deliver_pending(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the status-message worker at start-up, so messages left pending by a crash go out
+    without waiting for the next status change."""
+    from bot.casework.notify import get_notifier
+
+    try:
+        get_notifier().start()
+    except Exception:  # the app must serve even when the outbox cannot be read yet
+        logger.exception("status-message worker not started")
+    yield
+
+
+def create_app(store: CaseStore | None = None, settings: Settings | None = None) -> FastAPI:
+    """Builds the app; `store`/`settings` are for tests, otherwise both come from the environment."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="绿哨 GreenWhistle",
+        version=__version__,
+        lifespan=_deliver_pending if store is None else None,
+    )
+    app.state.settings = settings
+    app.state.store = store  # None: bot.casework.store.get_store() on first use
+
+    app.add_exception_handler(GreenWhistleError, _on_domain_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(RequestValidationError, _on_invalid_request)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+    app.include_router(open311_router)
+    app.include_router(channels_router)
+    app.include_router(console_router)
+    app.include_router(hotline_router)
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/console")
+
+    @app.get("/healthz")
+    def healthz(request: Request) -> JSONResponse:
+        """200 when the ledger answers, 503 (`degraded`) when it does not: for `make run` and probes."""
+        try:
+            ok = case_store(request).ping()
+        except StoreUnavailable:
+            ok = False
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "database": ok},
+            status_code=200 if ok else 503,
+        )
+
+    return app

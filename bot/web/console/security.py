@@ -1,0 +1,71 @@
+"""Console access: the logged-in member of every request, CSRF checks, role checks.
+
+GET pages without a session are redirected to the login page (bot.web.console.views.render_error
+turns the 401 into that redirect); POSTs without one get 401, with a bad CSRF token 403.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+
+from bot.casework.accounts import Accounts, StaffMember
+from bot.exceptions import GreenWhistleError, NotAuthorized
+from bot.web.deps import app_settings, case_store
+
+logger = logging.getLogger(__name__)
+
+SESSION_COOKIE = "gw_session"
+LOGIN_CSRF_COOKIE = "gw_login_csrf"
+
+
+class LoginRequired(GreenWhistleError):
+    """No valid console session: GET pages redirect to the login page, other requests get 401."""
+
+    http_status = 401
+
+
+def accounts(request: Request) -> Accounts:
+    settings = app_settings(request)
+    return Accounts(case_store(request), session_hours=settings.console_session_hours)
+
+
+def current_member(request: Request) -> StaffMember:
+    member = accounts(request).resolve(request.cookies.get(SESSION_COOKIE))
+    if member is None:
+        raise LoginRequired("请先登录工作台")
+    request.state.member = member
+    return member
+
+
+Member = Annotated[StaffMember, Depends(current_member)]
+
+
+def check_csrf(member: Member, csrf_token: Annotated[str, Form()] = "") -> StaffMember:
+    """Every state-changing form carries the session's CSRF token."""
+    if not csrf_token or not secrets.compare_digest(csrf_token, member.csrf_token):
+        logger.warning("console: CSRF token missing or wrong (user_id=%s)", member.id)
+        raise NotAuthorized("页面已过期或请求来源不明，请刷新页面后重试 (CSRF)")
+    return member
+
+
+def writer(member: Annotated[StaffMember, Depends(check_csrf)]) -> StaffMember:
+    """A member who may change issues (not the read-only leader)."""
+    if not member.can_write:
+        raise NotAuthorized("只读账号不能修改举报")
+    return member
+
+
+def office(member: Annotated[StaffMember, Depends(writer)]) -> StaffMember:
+    """The intake office only: accept, route, merge, transfer, edit, call-backs."""
+    if member.role != "office":
+        raise NotAuthorized("只有污防办（受理）账号可以执行此操作")
+    return member
+
+
+Writer = Annotated[StaffMember, Depends(writer)]
+Office = Annotated[StaffMember, Depends(office)]
+Posting = Annotated[StaffMember, Depends(check_csrf)]

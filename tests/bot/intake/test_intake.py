@@ -1,0 +1,277 @@
+"""bot.intake.interpret: report fields from chat messages, summaries, drafts, status answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.casework.schemas import EventView, IssueView
+from bot.intake.interpret import (
+    Context,
+    build_draft,
+    categories_from_answer,
+    interpret,
+    is_unknown,
+    may_view,
+    status_variables,
+    strip_trigger,
+    summary_variables,
+)
+
+CTX = Context()
+
+
+def answer(text: str, slot: str, intent: str = "inform", **slots: Any) -> dict[str, Any]:
+    return interpret(
+        text, intent=intent, requested_slot=slot, form_active=True, slots=slots, ctx=CTX
+    ).slots
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我要举报", ""),
+        ("我想反映个问题，河里有死鱼", "河里有死鱼"),
+        ("举报一下：工地扬尘", "工地扬尘"),
+    ],
+)
+def test_strip_trigger(text: str, expected: str) -> None:
+    assert strip_trigger(text).lstrip("：:") == expected
+
+
+@pytest.mark.parametrize("text", ["不清楚", "不知道", "我也不知道", "没有"])
+def test_unknown_answers(text: str) -> None:
+    assert is_unknown(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "expected"),
+    [
+        ("2", [], ["水"]),
+        ("噪声污染", [], ["噪声"]),
+        ("随便什么", [], ["其他"]),
+        ("水污染", ["水"], ["水"]),
+    ],
+)
+def test_category_answers(text: str, found: list[str], expected: list[str]) -> None:
+    assert categories_from_answer(text, found) == expected
+
+
+def test_first_message_fills_what_it_says_and_nothing_else() -> None:
+    upd = interpret(
+        "我要举报，涪城区青义镇有家厂晚上偷排污水",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    )
+    s = upd.slots
+    assert s["description"].endswith("偷排污水")
+    assert s["categories"] == ["水"]
+    assert s["area_parts"]["district"] == "涪城区" and s["area_parts"]["town"] == "青义镇"
+    assert s["time_text"]
+    assert "contact" not in s and "polluter" not in s
+
+
+def test_bare_trigger_fills_nothing() -> None:
+    upd = interpret(
+        "我要举报",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    )
+    assert set(upd.slots) == {"report_messages"}
+
+
+def test_questions_do_not_touch_the_report() -> None:
+    upd = interpret(
+        "我的举报怎么样了",
+        intent="ask_status",
+        requested_slot="location",
+        form_active=True,
+        slots={},
+        ctx=CTX,
+    )
+    assert upd.slots == {} and upd.messages == []
+
+
+def test_location_answer_without_area_keeps_the_text_and_leaves_area_open() -> None:
+    s = answer("菜市场后面那条小路", "location")
+    assert s["location"] == "菜市场后面那条小路"
+    assert s["address"] == "菜市场后面那条小路"
+    assert "area" not in s
+
+
+def test_area_answer_resolves_in_the_deployment_city() -> None:
+    s = answer("游仙区", "area", location="菜市场后面那条小路", address="菜市场后面那条小路")
+    assert s["area_parts"]["city"] == "绵阳市" and s["area_parts"]["district"] == "游仙区"
+
+
+def test_a_road_answer_gives_the_district_and_keeps_the_road() -> None:
+    # 开元路社区 lies in 游仙区: the road says which office the case goes to
+    s = answer("开元路那边，菜市场后门", "location")
+    assert s["area_parts"]["district"] == "游仙区"
+    assert s["address"].startswith("开元路")
+
+
+def test_roads_of_two_districts_are_listed_and_a_number_picks_one() -> None:
+    first = interpret(
+        "安昌路和开元路的两个工地都在夜间施工",
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots={},
+        ctx=CTX,
+    ).slots
+    assert first["place_candidates"] == ["四川省绵阳市涪城区安昌路", "四川省绵阳市游仙区开元路"]
+    assert "area" not in first
+    s = answer("1", "area", place_candidates=first["place_candidates"])
+    assert s["area_parts"]["district"] == "涪城区"
+    assert s["place_candidates"] is None
+
+
+def test_area_unknown() -> None:
+    assert answer("不清楚", "area")["area"] == "不详"
+
+
+def test_answer_also_fills_other_empty_slots_but_never_overwrites() -> None:
+    s = answer("每天晚上，就是鑫达砖厂干的", "time_text", polluter=None)
+    assert s["time_text"].startswith("每天晚上")
+    assert s["polluter"] == "鑫达砖厂"
+    s2 = answer("每天晚上，就是鑫达砖厂干的", "time_text", polluter="宏远养殖场")
+    assert "polluter" not in s2
+
+
+def test_retry_word_does_not_replace_an_answer() -> None:
+    assert answer("继续", "time_text", intent="affirm", time_text="每天晚上") == {
+        "time_text": "每天晚上"
+    }
+
+
+def test_huge_message_is_clipped() -> None:
+    s = answer("污水" * 5000, "description")
+    assert len(s["description"]) <= 1000
+
+
+def _slots(**overrides: Any) -> dict[str, Any]:
+    slots: dict[str, Any] = {
+        "description": "晚上偷排污水",
+        "categories": ["水"],
+        "location": "涪城区青义镇商家村",
+        "area": "四川省绵阳市涪城区青义镇",
+        "area_parts": {
+            "province": "四川省",
+            "city": "绵阳市",
+            "district": "涪城区",
+            "town": "青义镇",
+        },
+        "address": "商家村",
+        "time_text": "每天晚上",
+        "polluter": "不详",
+        "evidence": "无",
+        "has_evidence": False,
+        "contact": "13812345678",
+        "contact_phone": "13812345678",
+        "anonymous": False,
+        "report_messages": ["我要举报", "晚上偷排污水"],
+        "report_uid": "rest:1",
+    }
+    slots.update(overrides)
+    return slots
+
+
+def test_summary_masks_the_phone_and_reads_naturally() -> None:
+    v = summary_variables(_slots())
+    assert v["place"] == "涪城区青义镇商家村附近"
+    assert v["categories"] == "水" and v["contact"] == "138****5678" and v["polluter"] == "不详"
+
+
+def test_draft_from_slots() -> None:
+    d = build_draft(_slots(), sender_id="s1", channel="rest", ctx=CTX)
+    assert (d.district, d.town, d.address, d.polluter) == ("涪城区", "青义镇", "商家村", None)
+    assert d.reporter_phone == "13812345678" and not d.anonymous and d.client_ref == "rest:1"
+    assert d.original_text == "我要举报\n晚上偷排污水"
+
+
+def test_draft_tolerates_raw_answers_kept_while_actions_were_away() -> None:
+    d = build_draft(
+        _slots(
+            categories=["噪声污染"],
+            area_parts=None,
+            area="游仙区那边",
+            contact="匿名",
+            contact_phone=None,
+            anonymous=None,
+        ),
+        sender_id="s1",
+        channel="rest",
+        ctx=CTX,
+    )
+    assert d.categories == ["噪声"] and d.anonymous and d.reporter_phone is None
+    assert d.city == "绵阳市" and "游仙区那边" in (d.address or "")
+
+
+def _issue(**overrides: Any) -> IssueView:
+    now = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)
+    data: dict[str, Any] = dict(
+        id=1,
+        ticket="HB-20261122-0001",
+        client_ref=None,
+        channel="rest",
+        reporter_sender_id="s1",
+        reporter_name=None,
+        reporter_phone="13812345678",
+        anonymous=False,
+        categories=["水"],
+        phenomenon="偷排",
+        province="四川省",
+        city="绵阳市",
+        district="涪城区",
+        town="青义镇",
+        address="商家村",
+        latitude=None,
+        longitude=None,
+        time_text=None,
+        polluter=None,
+        has_evidence=None,
+        evidence_text=None,
+        original_text="",
+        status="received",
+        created_at=now,
+        updated_at=now,
+        events=[
+            EventView(
+                at=now,
+                actor="system",
+                from_status=None,
+                to_status="received",
+                note="通过rest渠道登记",
+            )
+        ],
+    )
+    data.update(overrides)
+    return IssueView(**data)
+
+
+def test_status_variables_in_local_time() -> None:
+    v = status_variables(_issue(), CTX)
+    assert v["created"] == "11月22日 10:30 登记"
+    assert v["status_label"] == "已登记" and v["summary"] == "涪城区青义镇的水问题"
+
+
+@pytest.mark.parametrize(
+    ("sender", "phone", "allowed"),
+    [
+        ("s1", None, True),
+        ("s2", None, False),
+        ("s2", "13812345678", True),
+        ("s2", "13900000000", False),
+    ],
+)
+def test_who_may_view(sender: str, phone: str | None, allowed: bool) -> None:
+    assert may_view(_issue(), sender_id=sender, phone=phone) is allowed

@@ -1,0 +1,103 @@
+"""What channel messages mean for a report: media as evidence, a location pin's coordinates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.intake.interpret import Context, build_draft, interpret, pin_coordinates
+
+CTX = Context()
+PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}
+
+
+def ask(
+    slot: str,
+    text: str,
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    intent: str = "inform",
+) -> dict[str, Any]:
+    return interpret(
+        text,
+        intent=intent,
+        requested_slot=slot,
+        form_active=True,
+        slots=slots or {},
+        ctx=CTX,
+        metadata=metadata,
+    ).slots
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("[图片]", "已发送照片"),
+        ("[视频]", "已发送视频"),
+        ("[语音]", "已发送录音"),
+        ("[链接] 偷排视频", "已发送链接"),
+    ],
+)
+def test_media_answers_the_evidence_question(text: str, evidence: str) -> None:
+    slots = ask("evidence", text)
+    assert slots["evidence"] == evidence and slots["has_evidence"] is True
+
+
+def test_media_counts_even_when_classified_as_deny() -> None:
+    assert ask("evidence", "[图片]", intent="deny")["has_evidence"] is True
+
+
+def test_media_during_another_question_keeps_that_question_open() -> None:
+    slots = ask("time_text", "[图片]")
+    assert slots["time_text"] is None
+    assert slots["has_evidence"] is True
+
+
+def test_several_photos_add_up() -> None:
+    slots = ask("time_text", "[视频]", {"evidence": "已发送照片"})
+    assert slots["evidence"] == "已发送照片；已发送视频"
+    assert ask("time_text", "[图片]", {"evidence": "已发送照片"})["evidence"] == "已发送照片"
+
+
+def test_pin_answers_where_with_area_and_coordinates() -> None:
+    slots = ask("location", "[位置] 四川省绵阳市涪城区青义镇商家村", metadata=PIN)
+    assert slots["latitude"] == 31.512 and slots["longitude"] == 104.712
+    assert slots["area_parts"]["district"] == "涪城区" and slots["area_parts"]["town"] == "青义镇"
+    assert "[位置]" not in slots["location"]
+
+
+def test_pin_during_another_question_fills_the_place_and_asks_again() -> None:
+    slots = ask("polluter", "[位置] 四川省绵阳市游仙区石马镇", metadata=PIN)
+    assert slots["polluter"] is None
+    assert slots["area_parts"]["town"] == "石马镇"
+    assert slots["latitude"] == 31.512
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        {},
+        {"location": "x"},
+        {"location": {"latitude": "n", "longitude": 1}},
+        {"location": {"latitude": 95, "longitude": 10}},
+    ],
+)
+def test_bad_pin_metadata_is_ignored(metadata: Any) -> None:
+    assert pin_coordinates(metadata) == {}
+
+
+def test_coordinates_reach_the_draft() -> None:
+    slots = {
+        "description": "冒黑烟",
+        "categories": ["大气"],
+        "latitude": 31.5,
+        "longitude": 104.7,
+        "anonymous": True,
+        "report_uid": "wechat:1",
+    }
+    d = build_draft(slots, sender_id="o-x", channel="wechat", ctx=CTX)
+    assert (d.latitude, d.longitude) == (31.5, 104.7)
+    no_pin = build_draft({**slots, "latitude": None}, sender_id="o-x", channel="wechat", ctx=CTX)
+    assert no_pin.latitude is None and no_pin.longitude is None
