@@ -11,6 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
+#: 部署地 defaults, the one place they are written: a bare county or town name is resolved inside
+#: this province and city unless GW_DEPLOYMENT_PROVINCE / GW_DEPLOYMENT_CITY say otherwise.
+DEFAULT_PROVINCE = "四川省"
+DEFAULT_CITY = "绵阳市"
+#: Header carrying the shared internal token between the channels (Rasa side) and the app.
+TOKEN_HEADER = "X-GW-Token"
+
 
 def _default_sqlite_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'greenwhistle.db'}"
@@ -26,8 +33,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "GW_DATABASE_URL"),
     )
     #: 部署地: a bare county or town name is resolved inside this province and city.
-    deployment_province: str = "四川省"
-    deployment_city: str = "绵阳市"
+    deployment_province: str = DEFAULT_PROVINCE
+    deployment_city: str = DEFAULT_CITY
     timezone: str = "Asia/Shanghai"
     ticket_prefix: str = "HB"
     #: Key that Open311 POST clients must send as `api_key`; POST is refused while unset.
