@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.casework.tickets import TICKET_RE
+from bot.nlp.tickets import TICKET_RE
 from bot.nlp.privacy import normalise_phone
 
 _TICKET_IN_TEXT = TICKET_RE
