@@ -54,9 +54,10 @@ run: venvs train ## set everything up and start Rasa (5005), actions (5055) and 
 shell: venvs train ## chat with the bot in this terminal (starts the system unless it is running)
 	$(PY) -m bot.ops.stack chat
 
-lint: $(APP_VENV)/.installed ## ruff lint and format check (fix with: ruff format)
+lint: $(APP_VENV)/.installed ## ruff lint and format check (fix with: ruff format), and the import contracts (pyproject.toml)
 	$(APP_VENV)/bin/ruff check bot actions connectors rasa_ext tests bench migrations
 	$(APP_VENV)/bin/ruff format --check bot actions connectors rasa_ext tests bench migrations
+	$(APP_VENV)/bin/lint-imports --no-cache
 
 types: $(APP_VENV)/.installed ## mypy on bot/, actions/, connectors/ and rasa_ext/
 	$(APP_VENV)/bin/mypy bot actions connectors rasa_ext

@@ -7,10 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from bot.casework.schemas import Channel
-from bot.casework.store import CaseStore, get_store
+from bot.casework import CaseStore, Channel, get_store
 from bot.config import get_settings
-from bot.intake.interpret import Context
+from bot.intake import Context
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import StoreAction, channel_of, latest_intent, latest_text
-from bot.casework.commands import CaseWork
-from bot.casework.tickets import normalise_ticket
+from bot import texts
+from bot.casework import CaseWork, normalise_ticket
 from bot.exceptions import InvalidTransition, IssueNotFound, StoreUnavailable
-from bot.intake.replies import render
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class ActionRecordFeedback(StoreAction, Action):
                 else (waiting[0] if waiting else None)
             )
             if target is None:
-                dispatcher.utter_message(**render("feedback.none"))
+                dispatcher.utter_message(**texts.message("citizen", "feedback.none"))
                 return [SlotSet("feedback_ticket", None)]
             issue = CaseWork(self.store).feedback(
                 target.ticket,
@@ -48,12 +47,18 @@ class ActionRecordFeedback(StoreAction, Action):
                 comment=None if satisfied else text,
             )
         except (InvalidTransition, IssueNotFound):
-            dispatcher.utter_message(**render("feedback.not_resolved"))
+            dispatcher.utter_message(**texts.message("citizen", "feedback.not_resolved"))
             return [SlotSet("feedback_ticket", None)]
         except StoreUnavailable:
             logger.exception("case store unavailable while recording feedback")
-            dispatcher.utter_message(**render("status.unavailable"))
+            dispatcher.utter_message(**texts.message("citizen", "status.unavailable"))
             return [SlotSet("feedback_ticket", None)]
-        key = "feedback.thanks" if satisfied else "feedback.reopened"
-        dispatcher.utter_message(**render(key, ticket=issue.ticket))
+        if satisfied:
+            dispatcher.utter_message(
+                **texts.message("citizen", "feedback.thanks", ticket=issue.ticket)
+            )
+        else:
+            dispatcher.utter_message(
+                **texts.message("citizen", "feedback.reopened", ticket=issue.ticket)
+            )
         return [SlotSet("feedback_ticket", issue.ticket)]

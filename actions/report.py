@@ -19,9 +19,9 @@ from actions.common import (
     latest_text,
     message_metadata,
 )
+from bot import texts
 from bot.exceptions import StoreUnavailable
-from bot.intake.interpret import REPORT_SLOTS, build_draft, interpret, summary_variables
-from bot.intake.replies import render
+from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +54,19 @@ class ActionExtractReportSlots(Action):
             ctx=context(),
             metadata=message_metadata(tracker),
         )
-        for key, variables in update.messages:
-            dispatcher.utter_message(**render(key, **variables))
+        for message in update.messages:
+            dispatcher.utter_message(**message)
         return [SlotSet(name, value) for name, value in update.slots.items()]
 
 
 class AskSlotAction(Action):
-    """The report form's question for one slot (action_ask_<slot>), texts from replies.yml."""
+    """The report form's question for one slot (action_ask_<slot>); `question` is its text from
+    the citizen catalogue (ask.<slot>), one literal key per subclass."""
 
     slot: ClassVar[str] = ""
+
+    def question(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"
@@ -73,40 +77,64 @@ class AskSlotAction(Action):
         if self.slot == "area" and tracker.get_slot("place_candidates"):
             # the candidates were just listed by the extraction; don't ask twice
             return [then_listen()]
-        dispatcher.utter_message(**render(f"ask.{self.slot}"))
+        dispatcher.utter_message(**self.question())
         return [then_listen()]
 
 
 class ActionAskDescription(AskSlotAction):
     slot = "description"
 
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.description")
+
 
 class ActionAskCategories(AskSlotAction):
     slot = "categories"
+
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.categories")
 
 
 class ActionAskLocation(AskSlotAction):
     slot = "location"
 
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.location")
+
 
 class ActionAskArea(AskSlotAction):
     slot = "area"
+
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.area")
 
 
 class ActionAskTimeText(AskSlotAction):
     slot = "time_text"
 
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.time_text")
+
 
 class ActionAskPolluter(AskSlotAction):
     slot = "polluter"
+
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.polluter")
 
 
 class ActionAskEvidence(AskSlotAction):
     slot = "evidence"
 
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.evidence")
+
 
 class ActionAskContact(AskSlotAction):
     slot = "contact"
+
+    def question(self) -> dict[str, Any]:
+        return texts.message("citizen", "ask.contact")
 
 
 class ActionReportSummary(Action):
@@ -119,7 +147,7 @@ class ActionReportSummary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         slots = tracker.current_slot_values()
-        dispatcher.utter_message(**render("summary", **summary_variables(slots)))
+        dispatcher.utter_message(**texts.message("citizen", "summary", **summary_variables(slots)))
         report_uid = slots.get("report_uid") or f"{channel_of(tracker)}:{uuid.uuid4().hex}"
         return [SlotSet("report_uid", report_uid), SlotSet("filed_ticket", None), then_listen()]
 
@@ -136,7 +164,7 @@ class ActionSubmitReport(StoreAction, Action):
     ) -> list[EventType]:
         slots = tracker.current_slot_values()
         if not slots.get("description") and not slots.get("report_messages"):
-            dispatcher.utter_message(**render("nothing_to_submit"))
+            dispatcher.utter_message(**texts.message("citizen", "nothing_to_submit"))
             return [SlotSet("filed_ticket", None), then_listen()]
         try:
             draft = build_draft(
@@ -148,11 +176,14 @@ class ActionSubmitReport(StoreAction, Action):
             return []
         except ValidationError:
             logger.exception("report draft rejected")
-            dispatcher.utter_message(**render("incomplete"))
+            dispatcher.utter_message(**texts.message("citizen", "incomplete"))
             return [SlotSet("filed_ticket", None), then_listen()]
-        dispatcher.utter_message(
-            **render("filed" if created else "already_filed", ticket=issue.ticket)
-        )
+        if created:
+            dispatcher.utter_message(**texts.message("citizen", "filed", ticket=issue.ticket))
+        else:
+            dispatcher.utter_message(
+                **texts.message("citizen", "already_filed", ticket=issue.ticket)
+            )
         return [SlotSet(name, None) for name in REPORT_SLOTS] + [
             SlotSet("filed_ticket", issue.ticket),
             then_listen(),

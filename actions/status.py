@@ -10,10 +10,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import StoreAction, context, latest_text
-from bot.casework.tickets import normalise_ticket
+from bot import texts
+from bot.casework import normalise_ticket
 from bot.exceptions import StoreUnavailable
-from bot.intake.interpret import may_view, status_variables
-from bot.intake.replies import render
+from bot.intake import may_view, status_variables
 from bot.nlp.privacy import find_phones
 
 logger = logging.getLogger(__name__)
@@ -42,23 +42,31 @@ class ActionCheckStatus(StoreAction, Action):
             if ticket:
                 issue = self.store.get(ticket)
                 if issue is None:
-                    dispatcher.utter_message(**render("status.not_found", ticket=ticket))
+                    dispatcher.utter_message(
+                        **texts.message("citizen", "status.not_found", ticket=ticket)
+                    )
                     return done
                 if may_view(issue, sender_id=tracker.sender_id, phone=phone):
-                    dispatcher.utter_message(**render("status.one", **status_variables(issue, ctx)))
+                    dispatcher.utter_message(
+                        **texts.message("citizen", "status.one", **status_variables(issue, ctx))
+                    )
                     return done
                 if phone:
-                    dispatcher.utter_message(**render("status.phone_mismatch"))
+                    dispatcher.utter_message(**texts.message("citizen", "status.phone_mismatch"))
                     return done
-                dispatcher.utter_message(**render("status.need_phone", ticket=ticket))
+                dispatcher.utter_message(
+                    **texts.message("citizen", "status.need_phone", ticket=ticket)
+                )
                 return [SlotSet("query_pending", True), SlotSet("query_ticket", ticket)]
             issues = self.store.for_sender(tracker.sender_id, limit=MAX_LISTED)
         except StoreUnavailable:
             logger.exception("case store unavailable during a status query")
-            dispatcher.utter_message(**render("status.unavailable"))
+            dispatcher.utter_message(**texts.message("citizen", "status.unavailable"))
             return done
         if not issues:
-            dispatcher.utter_message(**render("status.none"))
+            dispatcher.utter_message(**texts.message("citizen", "status.none"))
         for issue in issues:
-            dispatcher.utter_message(**render("status.one", **status_variables(issue, ctx)))
+            dispatcher.utter_message(
+                **texts.message("citizen", "status.one", **status_variables(issue, ctx))
+            )
         return done

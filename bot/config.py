@@ -113,8 +113,17 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def secret_value(secret: SecretStr | None) -> str:
+    """The secret's text, or "" when it is unset."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
 def _secret(raw: str) -> SecretStr | None:
     return SecretStr(raw) if raw else None
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _int_map(raw: str) -> dict[str, int]:
@@ -178,9 +187,40 @@ class Settings:
     duplicate_distance_m: float = _gw("duplicate_distance_m", float, lambda: 300.0)
     #: 重复举报: this many reports of one place/polluter in the window make it a hot spot.
     hotspot_threshold: int = _gw("hotspot_threshold", int, lambda: 3)
+    #: Token of Rasa's HTTP API (`rasa run --enable-api --auth-token`): always required. `make run`
+    #: makes one and keeps it in var/rasa_token (mode 600) unless this is set.
+    rasa_token: SecretStr | None = _gw("rasa_token", _secret, _none)
+    #: Shared secret the Rasa server sends the action server in a header (endpoints.yml `headers:`);
+    #: the action server refuses calls without it. Made and kept in var/action_token unless set.
+    action_token: SecretStr | None = _gw("action_token", _secret, _none)
+    #: Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated); from any
+    #: other peer the header is ignored and the peer's own address counts.
+    trusted_proxies: tuple[str, ...] = _gw("trusted_proxies", _csv, tuple)
+    #: The longest chat message accepted (characters); longer ones get a polite refusal or 413.
+    max_message_chars: int = _gw("max_message_chars", int, lambda: 4000)
+    #: Message text in DEBUG logs is personal data: off unless an operator switches it on.
+    log_message_text: bool = _gw("log_message_text", _bool, lambda: False)
+    #: Where the app is, for the Rasa server's channels (evidence upload).
+    app_url: str = _gw("app_url", str, lambda: "http://127.0.0.1:8000")
+    #: The WeChat official account (公众号), read by the channel in the Rasa server (docs/wechat.md).
+    wechat_app_id: str = _env("WECHAT_APP_ID", str, str)
+    wechat_secret: SecretStr | None = _env("WECHAT_SECRET", _secret, _none)
+    wechat_token: SecretStr | None = _env("WECHAT_TOKEN", _secret, _none)
+    wechat_aes_key: SecretStr | None = _env("WECHAT_AES_KEY", _secret, _none)
+    wechat_template_id: str = _env("WECHAT_TEMPLATE_ID", str, str)
+    wechat_api_base_url: str = _env("WECHAT_API_BASE_URL", str, str)
+    wechat_service_window_hours: float = _env("WECHAT_SERVICE_WINDOW_HOURS", float, lambda: 48.0)
 
     def __post_init__(self) -> None:
-        for name in ("open311_api_key", "internal_token"):
+        for name in (
+            "open311_api_key",
+            "internal_token",
+            "rasa_token",
+            "action_token",
+            "wechat_secret",
+            "wechat_token",
+            "wechat_aes_key",
+        ):
             value = getattr(self, name)
             if isinstance(value, str):
                 setattr(self, name, _secret(value))
@@ -205,10 +245,21 @@ class Settings:
             fail("log_level", "one of DEBUG, INFO, WARNING, ERROR")
         if not (self.ticket_prefix.isalpha() and 2 <= len(self.ticket_prefix) <= 4):
             fail("ticket_prefix", "2 to 4 letters")
-        for attr in ("max_evidence_bytes", "duplicate_window_days", "hotspot_threshold"):
+        self.trusted_proxies = tuple(self.trusted_proxies)
+        for attr in (
+            "max_evidence_bytes",
+            "duplicate_window_days",
+            "hotspot_threshold",
+            "max_message_chars",
+        ):
             if getattr(self, attr) <= 0:
                 fail(attr, "must be positive")
-        for attr in ("sqlite_busy_timeout_s", "console_session_hours", "duplicate_distance_m"):
+        for attr in (
+            "sqlite_busy_timeout_s",
+            "console_session_hours",
+            "duplicate_distance_m",
+            "wechat_service_window_hours",
+        ):
             if getattr(self, attr) <= 0:
                 fail(attr, "must be positive")
         for attr in ("accept_days", "soon_due_days"):

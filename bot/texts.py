@@ -172,6 +172,13 @@ def table(audience: Audience, key: str, /) -> dict[str, Any]:
     return dict(section) if isinstance(section, Mapping) else section
 
 
+def check_all() -> None:
+    """Loads every catalogue now, so a broken file stops the process at start-up, naming the file
+    and line, instead of failing in the middle of someone's conversation."""
+    for audience in AUDIENCES:
+        catalogue(audience)
+
+
 def has(audience: str, key: str) -> bool:
     cat = catalogue(audience)
     return key in cat.entries or key in cat.sections

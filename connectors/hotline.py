@@ -1,7 +1,7 @@
 """Hotline channel (12345 / 12369 call transcripts) for the Rasa server: `/webhooks/hotline/webhook`.
 
 An agent (the console's hotline page, or `python -m bot.ops.hotline_import`) posts a call transcript;
-the channel reads it (bot/nlp/transcripts.py: speakers, the caller's words, one extraction pass,
+the channel reads it (bot/nlp/transcripts/: speakers, the caller's words, one extraction pass,
 corrections, the caller's number as contact) and hands the draft to the bot as the call's first
 message, so the report form asks only for what is missing. The agent's follow-up answers,
 corrections and 「确认」 go through the same conversation (`hotline:<call_id>` in the tracker
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,8 +25,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import datafiles, texts
+from bot.config import DEFAULT_CITY, DEFAULT_PROVINCE, TOKEN_HEADER, get_settings, secret_value
 from bot.nlp.privacy import mask_phone
 from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
+from bot.nlp.transcripts.vocabulary import warm_up_transcript
 from connectors.hotline_support import (
     FollowUp,
     HotlineError,
@@ -40,7 +42,6 @@ from connectors.hotline_support import (
 
 logger = logging.getLogger(__name__)
 
-TOKEN_HEADER = "X-GW-Token"
 #: The text of the call's first message in the conversation (the whole transcript is metadata).
 MAX_FIRST_MESSAGE_CHARS = 2000
 
@@ -48,21 +49,20 @@ MAX_FIRST_MESSAGE_CHARS = 2000
 @dataclass(frozen=True)
 class HotlineConfig:
     internal_token: str
-    province: str = "四川省"
-    city: str = "绵阳市"
+    province: str = DEFAULT_PROVINCE
+    city: str = DEFAULT_CITY
     timezone: str = "Asia/Shanghai"
     max_chars: int = MAX_TRANSCRIPT_CHARS
 
     @classmethod
     def from_credentials(cls, creds: dict[str, Any] | None) -> HotlineConfig:
         creds = creds or {}
+        s = get_settings()
         return cls(
-            internal_token=str(
-                creds.get("internal_token") or os.environ.get("GW_INTERNAL_TOKEN", "")
-            ),
-            province=os.environ.get("GW_DEPLOYMENT_PROVINCE", "四川省"),
-            city=os.environ.get("GW_DEPLOYMENT_CITY", "绵阳市"),
-            timezone=os.environ.get("GW_TIMEZONE", "Asia/Shanghai"),
+            internal_token=str(creds.get("internal_token") or secret_value(s.internal_token)),
+            province=s.deployment_province,
+            city=s.deployment_city,
+            timezone=s.timezone,
             max_chars=int(creds.get("max_chars") or MAX_TRANSCRIPT_CHARS),
         )
 
@@ -76,6 +76,8 @@ class HotlineInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        texts.check_all()  # a broken catalogue or data file stops the Rasa server at start-up
+        datafiles.check_all()
         return cls(HotlineConfig.from_credentials(credentials))
 
     def __init__(self, config: HotlineConfig) -> None:
@@ -112,9 +114,7 @@ class HotlineInput(InputChannel):
 
     def _warm_up(self) -> None:
         try:
-            draft = self._draft(
-                NewCall("warm-up", "来电人：涪城区青义镇有工厂冒黑烟。", None, None, None)
-            )
+            draft = self._draft(NewCall("warm-up", warm_up_transcript(), None, None, None))
             logger.debug("hotline warm-up done: %s", sorted(draft.fields))
         except Exception:  # pragma: no cover - a failed warm-up only costs the first call time
             logger.exception("hotline warm-up failed")
@@ -138,18 +138,26 @@ class HotlineInput(InputChannel):
     ) -> HTTPResponse:
         if not self._authorised(request):
             raise HotlineError(
-                "forbidden", "未授权：缺少或错误的 X-GW-Token", "missing or wrong X-GW-Token", 403
+                "forbidden",
+                texts.text("agent", "hotline.errors.forbidden"),
+                f"missing or wrong {TOKEN_HEADER}",
+                403,
             )
         req = parse_request(decode_body(request.body), timezone=self.config.timezone)
         if isinstance(req, NewCall) and len(req.transcript) > self.config.max_chars:
             raise HotlineError(
                 "too_long",
-                f"转写内容超过上限{self.config.max_chars}字",
+                texts.text("agent", "hotline.errors.too_long", limit=self.config.max_chars),
                 f"transcript longer than {self.config.max_chars} characters",
             )
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or agent.tracker_store is None:
-            raise HotlineError("unavailable", "机器人尚未就绪，请稍后再试", "bot not ready", 503)
+            raise HotlineError(
+                "unavailable",
+                texts.text("agent", "hotline.errors.unavailable"),
+                "bot not ready",
+                503,
+            )
         async with self._lock(req.call_id):
             if isinstance(req, NewCall):
                 return await self._new_call(agent, req, on_new_message)
@@ -176,15 +184,9 @@ class HotlineInput(InputChannel):
             and not tracker.get_slot("report_uid")
         ):
             # Filed before (an export imported twice, a double click): answer with the ticket.
-            return await self._answer(
-                agent,
-                call.call_id,
-                [
-                    {
-                        "text": f"该来电已登记，编号 {tracker.get_slot('filed_ticket')}，不会重复登记。"
-                    }
-                ],
-            )
+            ticket = tracker.get_slot("filed_ticket")
+            already = texts.text("agent", "hotline.already_filed", ticket=ticket)
+            return await self._answer(agent, call.call_id, [{"text": already}])
         if draft.transfer and not call.force_report:
             self.stats["transfers"] += 1
             return response.json(
@@ -235,7 +237,7 @@ class HotlineInput(InputChannel):
         if tracker is None or not tracker.events:
             raise HotlineError(
                 "unknown_call",
-                "没有这个来电的记录，请先提交转写内容",
+                texts.text("agent", "hotline.errors.unknown_call"),
                 "no conversation for this call_id: post the transcript first",
                 404,
             )

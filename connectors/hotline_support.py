@@ -2,7 +2,8 @@
 
 Pure Python over bot.nlp.transcripts and bot.nlp.privacy, so the same code runs in the Rasa server
 (connectors/hotline.py) and in the app environment's unit tests. Error reasons are given in
-Chinese for the agent and in English for logs and integrators.
+Chinese for the agent (bot/data/texts/agent.yml `hotline.errors`) and in English for logs and
+integrators.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.nlp.privacy import mask_phone, normalise_phone
 from bot.nlp.transcripts import (
     FIELD_LABELS,
@@ -98,26 +100,36 @@ def decode_body(raw: bytes | None) -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise HotlineError(
             "too_large",
-            f"请求过大（超过{MAX_BODY_BYTES // 1024} KB），请只粘贴本次来电的转写",
+            texts.text("agent", "hotline.errors.too_large", kb=MAX_BODY_BYTES // 1024),
             f"request body larger than {MAX_BODY_BYTES // 1024} KB",
             413,
         )
     if not raw.strip():
-        raise HotlineError("empty", "请求为空", "empty request body")
+        raise HotlineError(
+            "empty", texts.text("agent", "hotline.errors.empty"), "empty request body"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HotlineError(
-            "binary", "请求不是UTF-8文本（可能是二进制文件）", "request body is not UTF-8 text"
+            "binary",
+            texts.text("agent", "hotline.errors.binary"),
+            "request body is not UTF-8 text",
         ) from exc
     try:
         body = json.loads(text)
     except ValueError as exc:
         raise HotlineError(
-            "bad_json", "请求不是有效的JSON", "request body is not valid JSON"
+            "bad_json",
+            texts.text("agent", "hotline.errors.bad_json"),
+            "request body is not valid JSON",
         ) from exc
     if not isinstance(body, dict):
-        raise HotlineError("bad_json", "请求必须是JSON对象", "request body must be a JSON object")
+        raise HotlineError(
+            "bad_json",
+            texts.text("agent", "hotline.errors.not_object"),
+            "request body must be a JSON object",
+        )
     return body
 
 
@@ -126,11 +138,17 @@ def _optional_str(body: Mapping[str, Any], key: str, limit: int) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, (str, int)):
-        raise HotlineError(f"bad_{key}", f"{key} 必须是文本", f"{key} must be a string")
+        raise HotlineError(
+            f"bad_{key}",
+            texts.text("agent", "hotline.errors.not_text", key=key),
+            f"{key} must be a string",
+        )
     text = str(value).strip()
     if len(text) > limit:
         raise HotlineError(
-            f"bad_{key}", f"{key} 过长（最多{limit}字符）", f"{key} longer than {limit}"
+            f"bad_{key}",
+            texts.text("agent", "hotline.errors.field_too_long", key=key, limit=limit),
+            f"{key} longer than {limit}",
         )
     return text or None
 
@@ -144,7 +162,7 @@ def started_at_iso(value: str | None, timezone: str = "Asia/Shanghai") -> str | 
     except ValueError as exc:
         raise HotlineError(
             "bad_started_at",
-            "通话开始时间格式无效，应为 ISO 8601（如 2026-11-23T21:05:00+08:00）",
+            texts.text("agent", "hotline.errors.bad_started_at"),
             "started_at is not an ISO 8601 time",
         ) from exc
     if moment.tzinfo is None:
@@ -160,7 +178,7 @@ def parse_request(
     if not isinstance(call_id, (str, int)) or not CALL_ID_RE.match(str(call_id)):
         raise HotlineError(
             "bad_call_id",
-            "call_id 缺失或无效（字母、数字、._:-，最多64个字符）",
+            texts.text("agent", "hotline.errors.bad_call_id"),
             "call_id missing or invalid (letters, digits, ._:-, up to 64)",
         )
     call_id = str(call_id)
@@ -182,17 +200,19 @@ def parse_request(
     if "message" in body:
         message = body.get("message")
         if not isinstance(message, str) or not message.strip():
-            raise HotlineError("empty", "回复内容为空", "message is empty")
+            raise HotlineError(
+                "empty", texts.text("agent", "hotline.errors.empty_message"), "message is empty"
+            )
         if "\x00" in message or len(message) > MAX_MESSAGE_CHARS:
             raise HotlineError(
                 "bad_message",
-                f"回复内容无效或过长（最多{MAX_MESSAGE_CHARS}字）",
+                texts.text("agent", "hotline.errors.bad_message", limit=MAX_MESSAGE_CHARS),
                 f"message is binary or longer than {MAX_MESSAGE_CHARS} characters",
             )
         return FollowUp(call_id=call_id, message=message.strip(), agent_id=agent_id)
     raise HotlineError(
         "missing_transcript",
-        "缺少 transcript（新来电）或 message（补充回答）",
+        texts.text("agent", "hotline.errors.missing_transcript"),
         "either transcript (new call) or message (follow-up) is required",
     )
 
@@ -217,7 +237,7 @@ def _display(name: str, slots: Mapping[str, Any]) -> Any:
     value = slots.get(name)
     if name == "contact":
         if slots.get("anonymous"):
-            return "匿名"
+            return texts.text("agent", "draft.values.anonymous")
         phone = slots.get("contact_phone") or value
         return mask_phone(str(phone)) if phone and normalise_phone(str(phone)) else value
     if name == "location":
@@ -274,8 +294,11 @@ def missing_fields(slots: Mapping[str, Any]) -> list[dict[str, str]]:
             continue
         question = asked.get(name, "")
         if name == "area" and slots.get("place_candidates"):
-            question = "“{}”有多处，请确认是哪个区县：{}".format(
-                slots.get("address") or "这个地点", "；".join(slots["place_candidates"])
+            question = texts.text(
+                "citizen",
+                "hotline.area_ambiguous",
+                place=slots.get("address") or texts.text("citizen", "hotline.this_place"),
+                candidates="；".join(slots["place_candidates"]),
             )
         out.append({"field": name, "label": FIELD_LABELS[name], "question": question})
     return out
@@ -298,6 +321,7 @@ def build_response(
     notes: Mapping[str, Any] = hotline.get("notes") or {}
     origins = field_origins(events)
     status = status_of(events, slots)
+    by_call = texts.text("agent", "draft.notes.caller_number")
     draft: dict[str, FieldOut] = {}
     for name in FIELDS:
         value = _display(name, slots)
@@ -309,7 +333,7 @@ def build_response(
                 "value": value,
                 "label": FIELD_LABELS[name],
                 "by": "agent",
-                "note": "坐席补充/更正",
+                "note": texts.text("agent", "draft.notes.by_agent"),
                 "sources": [{"sentence": agent_text, "speaker": "agent", "start": -1, "end": -1}],
             }
         else:
@@ -318,7 +342,7 @@ def build_response(
             field = {
                 "value": value,
                 "label": FIELD_LABELS[name],
-                "by": "call" if (note == "来电号码" and not src) else "transcript",
+                "by": "call" if (note == by_call and not src) else "transcript",
                 "note": note,
                 "sources": src,
             }
@@ -343,10 +367,7 @@ def transfer_response(
     call_id: str, reason: str, shape: str, warnings: Sequence[Mapping[str, str]]
 ) -> dict[str, Any]:
     """A call with no environmental problem: nothing is filed; the agent transfers it."""
-    text = (
-        f"该来电未发现生态环境问题，未登记。建议转办：{reason}。"
-        "如确属生态环境问题，请带 force_report=true 重新提交。"
-    )
+    text = texts.text("agent", "hotline.transfer", reason=reason)
     return {
         "call_id": call_id,
         "status": "transfer",

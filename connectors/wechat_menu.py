@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 
 from wechatpy.exceptions import WeChatException
 
-from connectors.wechat_support import DEFAULT_API_BASE_URL, ApiClient, texts
+from bot import texts
+from bot.config import get_settings, secret_value
+from connectors.wechat_support import DEFAULT_API_BASE_URL, ApiClient, settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 def install(app_id: str, secret: str, base_url: str = DEFAULT_API_BASE_URL) -> dict[str, object]:
     """Creates the menu; returns WeChat's answer (raises WeChatException on refusal)."""
     client = ApiClient(app_id, secret, base_url=base_url)
-    result: dict[str, object] = client.menu.create(texts()["menu"])
+    result: dict[str, object] = client.menu.create(settings().menu_json())
     return result
 
 
@@ -39,19 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.command == "show":
-        print(json.dumps(texts()["menu"], ensure_ascii=False, indent=2))
+        print(json.dumps(settings().menu_json(), ensure_ascii=False, indent=2))
         return 0
-    app_id, secret = os.environ.get("WECHAT_APP_ID"), os.environ.get("WECHAT_SECRET")
+    s = get_settings()
+    app_id, secret = s.wechat_app_id, secret_value(s.wechat_secret)
     if not app_id or not secret:
         print("WECHAT_APP_ID and WECHAT_SECRET must be set", file=sys.stderr)
         return 2
-    base_url = os.environ.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL
+    base_url = s.wechat_api_base_url or DEFAULT_API_BASE_URL
     try:
         install(app_id, secret, base_url)
     except WeChatException as exc:
         print(f"WeChat refused the menu: {exc}", file=sys.stderr)
         return 1
-    print("菜单已安装：" + " / ".join(b["name"] for b in texts()["menu"]["button"]))
+    names = " / ".join(b.name for b in settings().menu.button)
+    print(texts.text("staff", "wechat_menu.installed", names=names))
     return 0
 
 

@@ -3,7 +3,8 @@
 What a WeChat message means for the bot (`translate`), de-duplication of WeChat's retries
 (`SeenMessages`), per-user ordering (`UserLanes`), buttons as a numbered text menu, the 48-hour
 customer-service window, and a `WeChatClient` whose API base URL can point at a local fake.
-XML, signatures and AES stay with wechatpy.
+XML, signatures and AES stay with wechatpy. What the channel says to citizens is in the `wechat`
+section of bot/data/texts/citizen.yml; the menu and template settings in connectors/data/wechat.yml.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import requests
-import yaml
 from wechatpy import WeChatClient
 from wechatpy.events import ClickEvent, SubscribeEvent, UnsubscribeEvent
 from wechatpy.exceptions import WeChatClientException
@@ -34,6 +34,8 @@ from wechatpy.messages import (
     VoiceMessage,
 )
 
+from bot import datafiles, texts
+
 logger = logging.getLogger(__name__)
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "wechat.yml"
@@ -44,11 +46,57 @@ SERVICE_WINDOW_S = 48 * 3600
 MAX_TEXT_CHARS = 600
 
 
+#: WeChat's limits: three top-level buttons, a name of at most 16 bytes (4 Chinese characters).
+MAX_MENU_BUTTONS, MAX_BUTTON_NAME_BYTES = 3, 16
+
+
+@dataclass(frozen=True)
+class MenuButton:
+    """A button of WeChat's menu/create JSON: `click` sends its `key`, `view` opens its `url`."""
+
+    type: Literal["click", "view"]
+    name: str
+    key: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Menu:
+    button: list[MenuButton]
+
+
+@dataclass(frozen=True)
+class WeChatFile:
+    """connectors/data/wechat.yml. Checked: WeChat's menu limits, a key for each click button
+    with its text in `clicks`, a url for each view button."""
+
+    menu: Menu
+    clicks: dict[str, str] = field(default_factory=dict)
+    template_fields: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        buttons = self.menu.button
+        if not 1 <= len(buttons) <= MAX_MENU_BUTTONS:
+            raise datafiles.Invalid(f"1 to {MAX_MENU_BUTTONS} buttons", "menu", "button")
+        for i, b in enumerate(buttons):
+            at = ("menu", "button", i)
+            if len(b.name.encode()) > MAX_BUTTON_NAME_BYTES:
+                raise datafiles.Invalid("name longer than 4 Chinese characters", *at, "name")
+            if b.type == "click" and (b.key is None or b.key not in self.clicks):
+                raise datafiles.Invalid("a click button needs a key listed in `clicks`", *at)
+            if b.type == "view" and not b.url:
+                raise datafiles.Invalid("a view button needs a url", *at)
+
+    def menu_json(self) -> dict[str, Any]:
+        """The menu as WeChat's menu/create API takes it."""
+        buttons = [{k: v for k, v in asdict(b).items() if v is not None} for b in self.menu.button]
+        return {"button": buttons}
+
+
 @lru_cache(maxsize=1)
-def texts() -> dict[str, Any]:
-    """connectors/data/wechat.yml, read once."""
-    data: dict[str, Any] = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
-    return data
+def settings() -> WeChatFile:
+    """connectors/data/wechat.yml (menu, clicks, template fields), read and checked once."""
+    return datafiles.load(DATA_FILE, WeChatFile)
 
 
 def mask_user(openid: str | None) -> str:
@@ -84,14 +132,22 @@ AreaResolver = Callable[[str], "str | None"]
 
 def translate(msg: BaseMessage, resolve_area: AreaResolver | None = None) -> Inbound:
     """Maps a parsed WeChat message or event to what the bot should hear and keep."""
-    t = texts()
-    media = t["media_text"]
     if isinstance(msg, TextMessage):
         return Inbound("text", text=(msg.content or "").strip()[:3000] or None)
     if isinstance(msg, ImageMessage):
-        return Inbound("image", text=media["image"], media_id=msg.media_id, evidence_kind="image")
+        return Inbound(
+            "image",
+            text=texts.text("citizen", "wechat.media_text.image"),
+            media_id=msg.media_id,
+            evidence_kind="image",
+        )
     if isinstance(msg, (VideoMessage, ShortVideoMessage)):
-        return Inbound("video", text=media["video"], media_id=msg.media_id, evidence_kind="video")
+        return Inbound(
+            "video",
+            text=texts.text("citizen", "wechat.media_text.video"),
+            media_id=msg.media_id,
+            evidence_kind="video",
+        )
     if isinstance(msg, VoiceMessage):
         recognition = (msg.recognition or "").strip()
         if recognition:
@@ -100,20 +156,20 @@ def translate(msg: BaseMessage, resolve_area: AreaResolver | None = None) -> Inb
                 text=recognition[:3000],
                 media_id=msg.media_id,
                 evidence_kind="voice",
-                note=f"语音识别：{recognition[:1000]}",
+                note=texts.text("citizen", "wechat.voice_note", recognition=recognition[:1000]),
             )
         return Inbound(
             "voice",
-            text=media["voice"],
+            text=texts.text("citizen", "wechat.media_text.voice"),
             media_id=msg.media_id,
             evidence_kind="voice",
-            notice=str(t["voice_no_text"]),
+            notice=texts.text("citizen", "wechat.voice_no_text"),
         )
     if isinstance(msg, LocationMessage):
         return _location(msg, resolve_area)
     if isinstance(msg, LinkMessage):
         title = (msg.title or "").strip()[:200]
-        text = f"{media['link']} {title}".strip()
+        text = f"{texts.text('citizen', 'wechat.media_text.link')} {title}".strip()
         return Inbound(
             "link",
             text=text,
@@ -122,23 +178,23 @@ def translate(msg: BaseMessage, resolve_area: AreaResolver | None = None) -> Inb
             note=f"{title}\n{msg.url or ''}".strip(),
         )
     if isinstance(msg, SubscribeEvent):
-        return Inbound("subscribe", immediate=str(t["welcome"]))
+        return Inbound("subscribe", immediate=texts.text("citizen", "wechat.welcome"))
     if isinstance(msg, UnsubscribeEvent):
         return Inbound("unsubscribe")
     if isinstance(msg, ClickEvent):
-        said = t["clicks"].get(msg.key or "")
+        said = settings().clicks.get(msg.key or "")
         return Inbound("click", text=said) if said else Inbound("ignored")
     if msg.type == "event":
         # view, location reports, template delivery receipts …: nothing to answer.
         return Inbound("ignored")
-    return Inbound("unsupported", immediate=str(t["unsupported"]))
+    return Inbound("unsupported", immediate=texts.text("citizen", "wechat.unsupported"))
 
 
 def _location(msg: LocationMessage, resolve_area: AreaResolver | None) -> Inbound:
     try:
         lat, lng = float(msg.location_x), float(msg.location_y)
     except (TypeError, ValueError):
-        return Inbound("unsupported", immediate=str(texts()["unsupported"]))
+        return Inbound("unsupported", immediate=texts.text("citizen", "wechat.unsupported"))
     label = (msg.label or "").strip()[:300]
     area = None
     if label and resolve_area is not None:
@@ -146,7 +202,11 @@ def _location(msg: LocationMessage, resolve_area: AreaResolver | None) -> Inboun
             area = resolve_area(label)
         except Exception:  # the gazetteer is a help, never a reason to drop the pin
             logger.exception("could not resolve a location label")
-    place = label or area or f"北纬{lat:.5f} 东经{lng:.5f}"
+    place = (
+        label
+        or area
+        or texts.text("citizen", "wechat.coordinates", lat=f"{lat:.5f}", lng=f"{lng:.5f}")
+    )
     try:
         precision: float | None = float(msg.scale)
     except (TypeError, ValueError):
@@ -158,9 +218,8 @@ def _location(msg: LocationMessage, resolve_area: AreaResolver | None) -> Inboun
         "label": label or None,
         "area": area,
     }
-    return Inbound(
-        "location", text=f"{texts()['media_text']['location']} {place}", metadata={"location": pin}
-    )
+    said = texts.text("citizen", "wechat.media_text.location")
+    return Inbound("location", text=f"{said} {place}", metadata={"location": pin})
 
 
 def dedupe_key(msg: BaseMessage) -> str:
@@ -254,7 +313,7 @@ class UserLanes:
 def render_buttons(text: str, buttons: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
     """Buttons as a numbered text menu (WeChat text messages have no buttons) + their payloads."""
     payloads: list[str] = []
-    lines = [text.rstrip(), str(texts()["menu_hint"])] if buttons else [text]
+    lines = [text.rstrip(), texts.text("citizen", "wechat.menu_hint")] if buttons else [text]
     for i, button in enumerate(buttons, 1):
         title = str(button.get("title") or button.get("payload") or "").strip()
         # Titles that already start with their number ("1 大气…") keep it only once.
@@ -308,7 +367,7 @@ def within_service_window(
 
 def template_payload(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """bot.casework.notify's template fields mapped onto the template's keys ({"keyword1": {"value": …}})."""
-    fields: Mapping[str, str] = texts()["template_fields"]
+    fields: Mapping[str, str] = settings().template_fields
     return {key: {"value": str(data.get(source) or "")} for key, source in fields.items()}
 
 

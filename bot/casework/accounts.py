@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from bot import texts
 from bot.casework.models import StaffSession, StaffUser, utcnow
 from bot.casework.routing import departments
 from bot.casework.store import CaseStore
@@ -27,11 +28,8 @@ from bot.exceptions import InvalidReport, NotAuthorized
 logger = logging.getLogger(__name__)
 
 Role = Literal["office", "department", "leader"]
-ROLES: dict[str, str] = {
-    "office": "污防办（受理）",
-    "department": "责任单位",
-    "leader": "领导（只读）",
-}
+#: Role code → the label staff see (staff.yml casework.accounts.roles).
+ROLES: dict[str, str] = texts.table("staff", "casework.accounts.roles")
 
 # scrypt parameters: ~16 MiB and a few tens of milliseconds per check on a small server.
 _N, _R, _P = 2**14, 8, 1
@@ -62,6 +60,13 @@ def verify_password(password: str, stored: str) -> bool:
 _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidReport(
+            texts.text("staff", "casework.accounts.short_password", min_length=MIN_PASSWORD)
+        )
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
@@ -78,23 +83,11 @@ class StaffMember:
     csrf_token: str
 
     @property
-    def can_write(self) -> bool:
-        return self.role in ("office", "department")
-
-    @property
-    def sees_contact(self) -> bool:
-        """Only the intake office sees reporters' names and phone numbers (举报保护)."""
-        return self.role == "office"
-
-    @property
-    def scope_department(self) -> str | None:
-        """Department staff see the issues routed to their department, nothing else."""
-        return self.department if self.role == "department" else None
-
-    @property
     def actor(self) -> str:
         """How the audit trail names this person."""
-        return f"{self.display_name}（{self.username}）"
+        return texts.text(
+            "staff", "casework.accounts.actor", name=self.display_name, username=self.username
+        )
 
     @property
     def role_label(self) -> str:
@@ -119,15 +112,22 @@ class Accounts:
     ) -> int:
         username = username.strip()
         if not username or len(username) > 64:
-            raise InvalidReport("用户名不能为空，最长 64 个字符")
+            raise InvalidReport(texts.text("staff", "casework.accounts.bad_username"))
         if role not in ROLES:
-            raise InvalidReport(f"角色只能是 {', '.join(ROLES)}")
+            raise InvalidReport(
+                texts.text("staff", "casework.accounts.bad_role", roles=", ".join(ROLES))
+            )
         if role == "department" and department not in departments():
-            raise InvalidReport(f"责任单位须为：{'、'.join(departments())}")
-        if len(password) < MIN_PASSWORD:
-            raise InvalidReport(f"密码至少 {MIN_PASSWORD} 位")
+            raise InvalidReport(
+                texts.text(
+                    "staff",
+                    "casework.accounts.bad_department",
+                    departments="、".join(departments()),
+                )
+            )
+        _check_password(password)
         try:
-            with self.store._session() as s:
+            with self.store.transaction() as s:
                 user = StaffUser(
                     username=username,
                     display_name=(display_name or username).strip()[:64],
@@ -141,31 +141,34 @@ class Accounts:
                 s.flush()
                 return int(user.id)
         except IntegrityError as exc:
-            raise InvalidReport(f"用户名 {username} 已存在") from exc
+            raise InvalidReport(
+                texts.text("staff", "casework.accounts.username_taken", username=username)
+            ) from exc
 
     def set_password(self, username: str, password: str) -> None:
-        if len(password) < MIN_PASSWORD:
-            raise InvalidReport(f"密码至少 {MIN_PASSWORD} 位")
-        with self.store._session() as s:
+        _check_password(password)
+        with self.store.transaction() as s:
             user = s.execute(
                 select(StaffUser).where(StaffUser.username == username)
             ).scalar_one_or_none()
             if user is None:
-                raise InvalidReport(f"没有用户 {username}")
+                raise InvalidReport(
+                    texts.text("staff", "casework.accounts.no_user", username=username)
+                )
             user.password_hash = hash_password(password)
             s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
     def login(self, username: str, password: str, *, now: datetime | None = None) -> str:
         """A new session token for the cookie; NotAuthorized (no detail why) on any failure."""
         now = now or utcnow()
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             user = s.execute(
                 select(StaffUser).where(StaffUser.username == username.strip())
             ).scalar_one_or_none()
             ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
             if user is None or not ok or not user.active:
                 logger.warning("console login failed")
-                raise NotAuthorized("用户名或密码错误")
+                raise NotAuthorized(texts.text("staff", "casework.accounts.login_failed"))
             token = secrets.token_urlsafe(32)
             s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
             s.add(
@@ -181,7 +184,7 @@ class Accounts:
             return token
 
     def logout(self, token: str) -> None:
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             s.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
 
     def resolve(self, token: str | None, *, now: datetime | None = None) -> StaffMember | None:
@@ -189,7 +192,7 @@ class Accounts:
         if not token or len(token) > 100:
             return None
         now = now or utcnow()
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             row = s.execute(
                 select(StaffSession, StaffUser)
                 .join(StaffUser, StaffUser.id == StaffSession.user_id)

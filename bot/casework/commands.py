@@ -4,7 +4,9 @@ accept (受理), route (分办), change status, resolve (办结), transfer (转�
 field, confirm/reject a duplicate, record the citizen's satisfaction, finish a call-back task.
 Every status change is checked against bot/casework/lifecycle.py, audited (StatusEvent / FieldEdit), copied
 to issues merged into this one (every reporter is told), turned into a call-back task for hotline
-reports, and — after the commit — handed to bot.casework.notify.status_changed.
+reports (script by bot.casework.notify.callback_script), and — after the commit — handed to
+bot.casework.notify.status_changed. Staff-facing messages come from staff.yml `casework`; the
+notes a citizen reads on a change from citizen.yml `notify.notes`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot import texts
 from bot.casework import deadlines, lifecycle, notify
 from bot.casework.catalog import categories as known_categories
 from bot.casework.catalog import statuses
@@ -32,32 +35,11 @@ from bot.exceptions import InvalidReport, InvalidTransition, IssueNotFound
 
 logger = logging.getLogger(__name__)
 
-#: Fields staff may edit on the issue page, with their Chinese labels (audit shows these).
-EDITABLE: dict[str, str] = {
-    "categories": "问题类型",
-    "phenomenon": "问题描述",
-    "province": "省",
-    "city": "市",
-    "district": "行政区域",
-    "town": "乡镇街道",
-    "address": "详细地址",
-    "latitude": "纬度",
-    "longitude": "经度",
-    "time_text": "发生时间",
-    "polluter": "被举报对象",
-    "evidence_text": "证据说明",
-    "reporter_name": "举报人姓名",
-    "reporter_phone": "联系电话",
-}
+#: Fields staff may edit on the issue page, with their Chinese labels (staff.yml casework.fields).
+EDITABLE: dict[str, str] = texts.table("staff", "casework.fields")
 MAX_TEXT = {"phenomenon": 4000, "address": 1000, "polluter": 200, "time_text": 200}
 
 Notifier = Callable[[IssueView, EventView], None]
-
-
-def citizen_message(issue: IssueView, event: EventView) -> str:
-    """The plain-Chinese message for a status change (call-back script, push text)."""
-    label, body = lifecycle.citizen_event(event)
-    return f"您的举报（编号 {issue.ticket}）状态更新为“{label}”：{body}"
 
 
 @dataclass
@@ -84,7 +66,7 @@ class CaseWork:
     @contextmanager
     def _tx(self) -> Iterator[tuple[Session, _Pending]]:
         pending = _Pending()
-        with self.store._session() as s:  # one transaction; StoreUnavailable on outage
+        with self.store.transaction() as s:  # one transaction; StoreUnavailable on outage
             yield s, pending
             s.flush()
             views = [
@@ -107,7 +89,7 @@ class CaseWork:
             stmt = stmt.with_for_update()
         issue = s.execute(stmt).scalar_one_or_none()
         if issue is None:
-            raise IssueNotFound(f"没有编号为 {ticket} 的举报")
+            raise IssueNotFound(texts.text("staff", "casework.errors.no_issue", ticket=ticket))
         return issue
 
     def _children(self, s: Session, issue: Issue) -> list[Issue]:
@@ -141,7 +123,7 @@ class CaseWork:
                     issue_id=issue.id,
                     event_id=event.id,
                     created_at=now,
-                    message=citizen_message(view, EventView.model_validate(event)),
+                    message=notify.callback_script(view, EventView.model_validate(event)),
                 )
             )
         return event
@@ -160,7 +142,7 @@ class CaseWork:
     ) -> None:
         """A checked change of `issue`, copied to every issue merged into it."""
         if issue.merged_into_id is not None:
-            raise InvalidTransition("该举报已合并，请在主件上办理")
+            raise InvalidTransition(texts.text("staff", "casework.errors.merged_elsewhere"))
         lifecycle.check(issue.status, to_status, note=note, **needs)
         self._record(s, pending, issue, to_status, actor=actor, note=note, now=now)
         for child in self._children(s, issue):
@@ -179,9 +161,9 @@ class CaseWork:
     ) -> IssueView:
         """A plain status change (in_progress, resolved, closed, reopened, accepted…)."""
         if to_status == "routed":
-            raise InvalidTransition("分办请选择责任单位和行政区域")
+            raise InvalidTransition(texts.text("staff", "casework.errors.route_here"))
         if to_status == "merged":
-            raise InvalidTransition("合并请指定主件编号")
+            raise InvalidTransition(texts.text("staff", "casework.errors.merge_here"))
         now = now or utcnow()
         with self._tx() as (s, pending):
             issue = self._issue(s, ticket)
@@ -213,7 +195,9 @@ class CaseWork:
     ) -> IssueView:
         """分办 to a department and district; on an issue already being handled, a re-route."""
         if department not in departments():
-            raise InvalidReport(f"未知的责任单位：{department}")
+            raise InvalidReport(
+                texts.text("staff", "casework.errors.unknown_department", department=department)
+            )
         now = now or utcnow()
         with self._tx() as (s, pending):
             issue = self._issue(s, ticket)
@@ -235,7 +219,9 @@ class CaseWork:
             if lifecycle.rules().can(issue.status, "routed"):
                 if issue.accepted_at is None:
                     self._restart_deadline(issue, now)
-                text = note or f"已分派给{district or ''}{department}办理。"
+                text = note or texts.text(
+                    "citizen", "notify.notes.routed", district=district or "", department=department
+                )
                 self._transition(
                     s,
                     pending,
@@ -250,7 +236,10 @@ class CaseWork:
             elif issue.status in ("routed", "in_progress"):
                 pass  # re-route: audited as field edits, the citizen is not bothered
             else:
-                raise InvalidTransition(f"“{statuses()[issue.status].label}”的举报不能分办")
+                label = statuses()[issue.status].label
+                raise InvalidTransition(
+                    texts.text("staff", "casework.errors.cannot_route", status=label)
+                )
             issue.updated_at = now
             view = IssueView.model_validate(issue)
         return view
@@ -278,7 +267,7 @@ class CaseWork:
     ) -> IssueView:
         """Merges `ticket` into `into`: its reporter (and those merged into it) follow `into`."""
         if ticket == into:
-            raise InvalidTransition("不能合并到自身")
+            raise InvalidTransition(texts.text("staff", "casework.errors.merge_self"))
         now = now or utcnow()
         with self._tx() as (s, pending):
             issue = self._issue(s, ticket)
@@ -286,14 +275,12 @@ class CaseWork:
             while target.merged_into_id is not None:  # merge into the root, never into a child
                 target = s.get(Issue, target.merged_into_id) or target
                 if target.id == issue.id:
-                    raise InvalidTransition("不能合并到已合并到本件的举报")
+                    raise InvalidTransition(texts.text("staff", "casework.errors.merge_child"))
                 if target.merged_into_id is None:
                     break
             if target.id == issue.id:
-                raise InvalidTransition("不能合并到自身")
-            text = note or (
-                f"您反映的问题与举报 {target.ticket} 是同一问题，已合并办理，办理进展会同样告知您。"
-            )
+                raise InvalidTransition(texts.text("staff", "casework.errors.merge_self"))
+            text = note or texts.text("citizen", "notify.notes.merged", ticket=target.ticket)
             lifecycle.check(issue.status, "merged", note=text, target=target.ticket)
             children = self._children(s, issue)
             issue.merged_into_id = target.id
@@ -318,10 +305,12 @@ class CaseWork:
     ) -> IssueView:
         """Confirm (merge the newer issue into the older) or reject a suggested duplicate."""
         now = now or utcnow()
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             link = s.get(DuplicateLink, link_id)
             if link is None:
-                raise IssueNotFound(f"没有这条疑似重复记录：{link_id}")
+                raise IssueNotFound(
+                    texts.text("staff", "casework.errors.no_duplicate", link_id=link_id)
+                )
             newer, older = s.get(Issue, link.issue_id), s.get(Issue, link.other_id)
             assert newer is not None and older is not None
             newer_ticket, older_ticket = newer.ticket, older.ticket
@@ -348,8 +337,9 @@ class CaseWork:
             root = s.get(Issue, issue.merged_into_id) if issue.merged_into_id else issue
             assert root is not None
             if issue.status != "resolved":
-                raise InvalidTransition("只有已办结的举报才能评价")
-            answer = "满意" if satisfied else "不满意"
+                raise InvalidTransition(texts.text("staff", "casework.errors.not_resolved"))
+            answers = texts.table("staff", "casework.satisfaction")
+            answer = answers["satisfied" if satisfied else "unsatisfied"]
             if issue.satisfaction != answer:
                 s.add(
                     FieldEdit(
@@ -363,14 +353,15 @@ class CaseWork:
                 )
             issue.satisfaction = answer
             if satisfied:
-                note = "感谢您的评价，本次举报已办结关闭。"
+                note = texts.text("citizen", "notify.notes.satisfied")
                 if issue is root:
                     self._transition(s, pending, issue, "closed", actor=actor, note=note, now=now)
                 else:
                     self._record(s, pending, issue, "closed", actor=actor, note=note, now=now)
             else:
-                note = "您对办理结果不满意，举报已重新进入办理流程。" + (
-                    f"（您的意见：{comment.strip()[:200]}）" if comment and comment.strip() else ""
+                said = (comment or "").strip()[:200]
+                note = texts.text("citizen", "notify.notes.unsatisfied") + (
+                    texts.text("citizen", "notify.notes.comment", comment=said) if said else ""
                 )
                 if root.status == "resolved":
                     self._transition(s, pending, root, "reopened", actor=actor, note=note, now=now)
@@ -385,11 +376,13 @@ class CaseWork:
     ) -> IssueView:
         """Edits fields (strings from a form), each change audited; unchanged fields are skipped."""
         now = now or utcnow()
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             issue = self._issue(s, ticket)
             for name, raw in changes.items():
                 if name not in EDITABLE:
-                    raise InvalidReport(f"字段不可编辑：{name}")
+                    raise InvalidReport(
+                        texts.text("staff", "casework.errors.not_editable", field=name)
+                    )
                 value = _parse_field(name, raw)
                 old = getattr(issue, name)
                 if value == old:
@@ -417,12 +410,14 @@ class CaseWork:
     def complete_callback(
         self, task_id: int, *, actor: str, outcome: str | None, now: datetime | None = None
     ) -> None:
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             task = s.get(CallbackTask, task_id)
             if task is None:
-                raise IssueNotFound(f"没有这个回访任务：{task_id}")
+                raise IssueNotFound(
+                    texts.text("staff", "casework.errors.no_callback", task_id=task_id)
+                )
             if task.done_at is not None:
-                raise InvalidTransition("该回访任务已完成")
+                raise InvalidTransition(texts.text("staff", "casework.errors.callback_done"))
             task.done_at, task.done_by = now or utcnow(), actor
             task.outcome = (outcome or "").strip()[:1000] or None
 
@@ -444,7 +439,8 @@ def _parse_field(name: str, raw: str) -> Any:
         ]
         unknown = [c for c in cats if c not in known_categories()]
         if not cats or unknown:
-            raise InvalidReport(f"问题类型无效：{'、'.join(unknown) or '不能为空'}")
+            what = "、".join(unknown) or texts.text("staff", "casework.errors.empty")
+            raise InvalidReport(texts.text("staff", "casework.errors.bad_categories", what=what))
         return list(dict.fromkeys(cats))
     if name in ("latitude", "longitude"):
         if not text:
@@ -452,10 +448,14 @@ def _parse_field(name: str, raw: str) -> Any:
         try:
             number = float(text)
         except ValueError as exc:
-            raise InvalidReport(f"{EDITABLE[name]}不是数字") from exc
+            raise InvalidReport(
+                texts.text("staff", "casework.errors.not_a_number", field=EDITABLE[name])
+            ) from exc
         limit = 90 if name == "latitude" else 180
         if not -limit <= number <= limit:
-            raise InvalidReport(f"{EDITABLE[name]}超出范围")
+            raise InvalidReport(
+                texts.text("staff", "casework.errors.out_of_range", field=EDITABLE[name])
+            )
         return number
     if name == "reporter_phone":
         from bot.nlp.privacy import normalise_phone
@@ -464,10 +464,10 @@ def _parse_field(name: str, raw: str) -> Any:
             return None
         phone = normalise_phone(text)
         if phone is None:
-            raise InvalidReport("联系电话格式不对")
+            raise InvalidReport(texts.text("staff", "casework.errors.bad_phone"))
         return phone
     if name == "phenomenon":
         if not text:
-            raise InvalidReport("问题描述不能为空")
+            raise InvalidReport(texts.text("staff", "casework.errors.no_phenomenon"))
         return text[: MAX_TEXT[name]]
     return text[: MAX_TEXT.get(name, 1000)] or None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -36,6 +36,12 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Transactional(Protocol):
+    """What a module built on the case store needs from it (the store satisfies this)."""
+
+    def transaction(self) -> AbstractContextManager[Session]: ...
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from bot import datafiles, texts
+from bot.casework.catalog import categories
 from bot.config import DATA_DIR, Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -60,12 +60,43 @@ class Calendar:
         )
 
 
-def _days(entries: Iterable[Any]) -> set[date]:
+@dataclass(frozen=True)
+class DateRange:
+    """`{from: 2025-01-28, to: 2025-02-04}`: both days included."""
+
+    from_: date
+    to: date
+
+    def __post_init__(self) -> None:
+        if self.to < self.from_:
+            raise datafiles.Invalid("the range ends before it starts", "to")
+
+    def days(self) -> list[date]:
+        return [self.from_ + timedelta(days=n) for n in range((self.to - self.from_).days + 1)]
+
+
+@dataclass(frozen=True)
+class HolidaysFile:
+    """bot/data/holidays.yml: make-up working days are weekend days, and no day is both."""
+
+    holidays: list[date | DateRange] = field(default_factory=list)
+    workdays: list[date | DateRange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        off = _days(self.holidays)
+        for i, entry in enumerate(self.workdays):
+            for day in entry.days() if isinstance(entry, DateRange) else [entry]:
+                if day.weekday() < 5:
+                    raise datafiles.Invalid(f"{day} is not a weekend day", "workdays", i)
+                if day in off:
+                    raise datafiles.Invalid(f"{day} is listed as a holiday too", "workdays", i)
+
+
+def _days(entries: Iterable[date | DateRange]) -> set[date]:
     out: set[date] = set()
-    for entry in entries or ():
-        if isinstance(entry, dict):
-            start, end = entry["from"], entry["to"]
-            out.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+    for entry in entries:
+        if isinstance(entry, DateRange):
+            out.update(entry.days())
         else:
             out.add(entry)
     return out
@@ -73,10 +104,9 @@ def _days(entries: Iterable[Any]) -> set[date]:
 
 @lru_cache(maxsize=1)
 def calendar() -> Calendar:
-    raw = yaml.safe_load((DATA_DIR / "holidays.yml").read_text(encoding="utf-8"))
+    loaded = datafiles.load(DATA_DIR / "holidays.yml", HolidaysFile)
     return Calendar(
-        holidays=frozenset(_days(raw.get("holidays"))),
-        workdays=frozenset(_days(raw.get("workdays"))),
+        holidays=frozenset(_days(loaded.holidays)), workdays=frozenset(_days(loaded.workdays))
     )
 
 
@@ -94,29 +124,47 @@ class Policy:
         return min(limits) if limits else default
 
 
+@dataclass(frozen=True)
+class DeadlinesFile:
+    """bot/data/deadlines.yml: day counts are positive; handle_days names known categories."""
+
+    accept_days: int
+    soon_due_days: int
+    handle_days: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.accept_days < 1:
+            raise datafiles.Invalid("must be at least 1 working day", "accept_days")
+        if self.soon_due_days < 0:
+            raise datafiles.Invalid("must not be negative", "soon_due_days")
+        known = categories()
+        for name, days in self.handle_days.items():
+            if name != "default" and name not in known:
+                raise datafiles.Invalid(
+                    f"{name} is not a category of categories.yml", "handle_days", name
+                )
+            if days < 1:
+                raise datafiles.Invalid("must be at least 1 working day", "handle_days", name)
+
+
 @lru_cache(maxsize=1)
-def _defaults() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(
-        (DATA_DIR / "deadlines.yml").read_text(encoding="utf-8")
-    )
-    return loaded
+def deadlines_file() -> DeadlinesFile:
+    return datafiles.load(DATA_DIR / "deadlines.yml", DeadlinesFile)
 
 
 def policy(settings: Settings | None = None) -> Policy:
     """Defaults from deadlines.yml, overridden by settings (GW_ACCEPT_DAYS, GW_HANDLE_DAYS…)."""
     settings = settings or get_settings()
-    raw = _defaults()
-    handle = {str(k): int(v) for k, v in (raw.get("handle_days") or {}).items()}
+    loaded = deadlines_file()
+    handle = dict(loaded.handle_days)
     handle.update(settings.handle_days)
     return Policy(
         accept_days=settings.accept_days
         if settings.accept_days is not None
-        else int(raw["accept_days"]),
+        else loaded.accept_days,
         handle_days=handle,
         soon_due_days=(
-            settings.soon_due_days
-            if settings.soon_due_days is not None
-            else int(raw["soon_due_days"])
+            settings.soon_due_days if settings.soon_due_days is not None else loaded.soon_due_days
         ),
         timezone=settings.timezone,
     )
@@ -169,4 +217,5 @@ def soon_cutoff(now: datetime, pol: Policy, cal: Calendar | None = None) -> date
     return due_after(now, pol.soon_due_days, pol, cal)
 
 
-FLAG_LABELS: dict[Flag, str] = {"overdue": "已超期", "soon": "临期", "ok": "正常", "done": "—"}
+#: How the console shows a flag (staff.yml casework.deadline_flags).
+FLAG_LABELS = cast(dict[Flag, str], texts.table("staff", "casework.deadline_flags"))

@@ -14,22 +14,68 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from bot import datafiles, texts
 from bot.casework.catalog import statuses
 from bot.casework.models import DuplicateLink, Issue
+from bot.config import DATA_DIR
 
 logger = logging.getLogger(__name__)
 
 #: How many recent candidate issues are compared in Python (the SQL filter narrows first).
 MAX_CANDIDATES = 500
 
-_COMPANY_SUFFIX = re.compile(r"(有限责任公司|股份有限公司|有限公司|集团|公司|分公司|总厂|厂区)$")
 _NOISE = re.compile(r"[\s,，.。;；:：、()（）\[\]【】\"'“”‘’#＃\-—_/]+")
-_NEAR = re.compile(r"(附近|旁边|对面|周边|一带|门口|后面|边上|这边|那边|里面)+$")
-_LEADING_ADMIN = re.compile(r"^(.{2,8}?省)?(.{2,8}?市)?")
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    company_suffix: re.Pattern[str]
+    near: re.Pattern[str]
+    leading_admin: re.Pattern[str]
+    leading_county: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class DuplicatesFile:
+    """bot/data/duplicates.yml: every list has words (an empty one would match everything)."""
+
+    company_suffixes: list[datafiles.Word]
+    near_words: list[datafiles.Word]
+    province_suffix: datafiles.Word
+    city_suffix: datafiles.Word
+    county_suffixes: list[datafiles.Word]
+
+    def __post_init__(self) -> None:
+        for key in ("company_suffixes", "near_words", "county_suffixes"):
+            if not getattr(self, key):
+                raise datafiles.Invalid("needs at least one word", key)
+
+
+@lru_cache(maxsize=1)
+def duplicates_file() -> DuplicatesFile:
+    return datafiles.load(DATA_DIR / "duplicates.yml", DuplicatesFile)
+
+
+def _either(words: list[datafiles.Word]) -> str:
+    return "(" + "|".join(re.escape(w) for w in words) + ")"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    """The word lists of bot/data/duplicates.yml as the expressions the normalisers use."""
+    words = duplicates_file()
+    province, city = re.escape(words.province_suffix), re.escape(words.city_suffix)
+    return _Patterns(
+        company_suffix=re.compile(_either(words.company_suffixes) + "$"),
+        near=re.compile(_either(words.near_words) + "+$"),
+        leading_admin=re.compile(f"^(.{{2,8}}?{province})?(.{{2,8}}?{city})?"),
+        leading_county=re.compile("^.{2,6}?" + _either(words.county_suffixes)),
+    )
 
 
 @dataclass(frozen=True)
@@ -46,21 +92,23 @@ def normalise_polluter(name: str | None) -> str:
     """绵阳市鑫达砖厂有限公司 → 鑫达砖厂: city prefix, company suffix and punctuation dropped."""
     if not name:
         return ""
+    pat = _patterns()
     text = _NOISE.sub("", name)
-    text = _LEADING_ADMIN.sub("", text, count=1)
-    text = re.sub(r"^.{2,6}?(区|县)", "", text) if len(text) > 6 else text
+    text = pat.leading_admin.sub("", text, count=1)
+    text = pat.leading_county.sub("", text) if len(text) > 6 else text
     prev = None
     while prev != text:
         prev = text
-        text = _COMPANY_SUFFIX.sub("", text)
+        text = pat.company_suffix.sub("", text)
     return text if len(text) >= 2 else ""
 
 
 def normalise_address(*parts: str | None) -> str:
     """District + town + address as one comparable string: no province/city, no 附近, no spaces."""
+    pat = _patterns()
     text = _NOISE.sub("", "".join(p for p in parts if p))
-    text = _LEADING_ADMIN.sub("", text, count=1)
-    text = _NEAR.sub("", text)
+    text = pat.leading_admin.sub("", text, count=1)
+    text = pat.near.sub("", text)
     text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     return text if len(text) >= 4 else ""
 
@@ -86,15 +134,16 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def match(a: DupKey, b: DupKey, *, max_distance_m: float) -> tuple[str, float] | None:
     """(reason in Chinese, score 0–1) when `a` and `b` look like one problem, else None."""
     if a.polluter and a.polluter == b.polluter:
-        return f"被举报对象相同（{a.polluter}）", 0.9
+        return texts.text("staff", "casework.duplicates.same_polluter", polluter=a.polluter), 0.9
     if a.address and a.address == b.address:
-        return f"地址相同（{a.address}）", 0.8
+        return texts.text("staff", "casework.duplicates.same_address", address=a.address), 0.8
     if None not in (a.latitude, a.longitude, b.latitude, b.longitude):
         assert a.latitude is not None and a.longitude is not None
         assert b.latitude is not None and b.longitude is not None
         d = distance_m(a.latitude, a.longitude, b.latitude, b.longitude)
         if d <= max_distance_m:
-            return f"位置相距约{d:.0f}米", round(0.7 * (1 - d / (2 * max_distance_m)) + 0.2, 2)
+            reason = texts.text("staff", "casework.duplicates.nearby", metres=f"{d:.0f}")
+            return reason, round(0.7 * (1 - d / (2 * max_distance_m)) + 0.2, 2)
     return None
 
 

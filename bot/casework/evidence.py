@@ -14,21 +14,16 @@ import hashlib
 import logging
 import os
 import tempfile
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.casework.db import make_session_factory, transaction
+from bot.casework.db import Transactional
 from bot.casework.models import Evidence, Issue, utcnow
-
-if TYPE_CHECKING:
-    from bot.casework.store import CaseStore
 
 logger = logging.getLogger(__name__)
 
@@ -115,14 +110,11 @@ def attach_pending(session: Session, issue: Issue) -> int:
 
 
 class EvidenceStore:
-    """Evidence rows next to the ledger; shares the case store's database."""
+    """Evidence rows next to the ledger; shares the case store's database and transactions."""
 
-    def __init__(self, store: CaseStore, folder: Path) -> None:
-        self._sessions = make_session_factory(store.engine)
+    def __init__(self, store: Transactional, folder: Path) -> None:
+        self.store = store
         self.folder = folder
-
-    def _session(self) -> AbstractContextManager[Session]:
-        return transaction(self._sessions)
 
     def add(
         self,
@@ -157,7 +149,7 @@ class EvidenceStore:
             note=note,
         )
         try:
-            with self._session() as s:
+            with self.store.transaction() as s:
                 s.add(row)
                 s.flush()
                 view = EvidenceView.of(row)
@@ -170,14 +162,14 @@ class EvidenceStore:
         return view, True
 
     def _by_msg(self, channel: str, msg_id: str) -> EvidenceView | None:
-        with self._session() as s:
+        with self.store.transaction() as s:
             row = s.execute(
                 select(Evidence).where(Evidence.channel == channel, Evidence.msg_id == msg_id)
             ).scalar_one_or_none()
             return EvidenceView.of(row) if row else None
 
     def for_ticket(self, ticket: str) -> list[EvidenceView]:
-        with self._session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(Evidence)
                 .join(Issue, Issue.id == Evidence.issue_id)
@@ -188,7 +180,7 @@ class EvidenceStore:
 
     def pending_for(self, channel: str, sender_id: str) -> list[EvidenceView]:
         """Evidence of a conversation that no filed issue holds yet."""
-        with self._session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(Evidence)
                 .where(

@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, and_, bindparam, column, func, or_, select, table, text
 
+from bot import texts
 from bot.casework import deadlines, lifecycle
 from bot.casework.catalog import categories, statuses
 from bot.casework.models import Issue
@@ -32,13 +33,12 @@ from bot.nlp.privacy import mask_phones_in_text
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_LABELS = {
-    "rest": "网页对话",
-    "wechat": "微信",
-    "hotline": "热线",
-    "staff": "工作人员录入",
-    "open311": "Open311 接口",
-}
+#: What the ledger's queries hand out: issues as read in one transaction, detached afterwards, for
+#: reading only (every change goes through bot.casework.commands).
+IssueRecord = Issue
+
+#: Channel code → the label staff see (staff.yml ledger.channels).
+CHANNEL_LABELS: dict[str, str] = texts.table("staff", "ledger.channels")
 SORTS: dict[str, tuple[Any, ...]] = {
     "-created": (Issue.created_at.desc(), Issue.id.desc()),
     "created": (Issue.created_at.asc(), Issue.id.asc()),
@@ -46,28 +46,19 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-updated": (Issue.updated_at.desc(), Issue.id.desc()),
     "ticket": (Issue.ticket.asc(),),
 }
-SORT_LABELS = {
-    "-created": "登记时间（新→旧）",
-    "created": "登记时间（旧→新）",
-    "due": "办理时限（近→远）",
-    "-updated": "最近更新",
-    "ticket": "编号",
+#: Sort code (in the URL) → its key in staff.yml ledger.sorts, whose keys cannot start with "-".
+_SORT_KEYS = {
+    "-created": "newest",
+    "created": "oldest",
+    "due": "due",
+    "-updated": "updated",
+    "ticket": "ticket",
 }
-LEDGER_COLUMNS = (
-    "编号",
-    "来源渠道",
-    "受理时间",
-    "问题类型",
-    "行政区域",
-    "详细地址",
-    "被举报对象",
-    "问题描述",
-    "责任单位",
-    "办理时限",
-    "办理状态",
-    "办理结果",
-    "是否重复",
-)
+SORT_LABELS: dict[str, str] = {
+    code: texts.table("staff", "ledger.sorts")[key] for code, key in _SORT_KEYS.items()
+}
+#: The export's header row, in column order (staff.yml ledger.columns).
+LEDGER_COLUMNS: tuple[str, ...] = tuple(texts.table("staff", "ledger.columns").values())
 Deadline = Literal["", "overdue", "soon"]
 #: A filtered list counts at most this many matches ("10,000+"); counting all of 100,000 rows
 #: for every page costs more than the page itself.
@@ -189,7 +180,7 @@ class Ledger:
         if self._fts is None:
             self._fts = False
             if self.store.engine.dialect.name == "sqlite":
-                with self.store._session() as s:
+                with self.store.transaction() as s:
                     self._fts = (
                         s.execute(
                             text(
@@ -209,7 +200,7 @@ class Ledger:
     ) -> tuple[list[Issue], int, bool]:
         """One page of issues (detached ORM objects, read-only), the total and whether the total
         is only a lower bound: a filtered list counts up to COUNT_CAP (or just past this page)."""
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             base = self._filtered(select(Issue), f, now)
             order = SORTS.get(f.sort, SORTS["-created"])
             rows = list(
@@ -228,7 +219,7 @@ class Ledger:
         """Every issue matching `f`, in batches (keyset on id) so memory stays flat."""
         last_id = 0
         while True:
-            with self.store._session() as s:
+            with self.store.transaction() as s:
                 stmt = self._filtered(select(Issue), f, now)
                 rows = list(
                     s.execute(
@@ -244,7 +235,7 @@ class Ledger:
     def tickets_by_id(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             return dict(
                 s.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(list(ids))))
                 .tuples()
@@ -270,7 +261,7 @@ class Ledger:
         params: dict[str, Any] = {"limit": 200}
         if scope_department is not None:
             params["scope"] = scope_department
-        with self.store._session() as s:
+        with self.store.transaction() as s:
             return [str(v) for v in s.execute(sql, params).scalars() if v]
 
     # -- export ---------------------------------------------------------------------------------
@@ -286,14 +277,14 @@ class Ledger:
             issue.handle_due, now, finished=issue.status in lifecycle.FINISHED, pol=self._policy
         )
         if flag == "overdue":
-            due += "（已超期）"
-        duplicate = "否"
+            due += texts.text("staff", "ledger.export.overdue")
+        duplicate = texts.text("staff", "ledger.export.not_duplicate")
         if merged_ticket:
-            duplicate = f"是（并入 {merged_ticket}）"
+            duplicate = texts.text("staff", "ledger.export.merged_into", ticket=merged_ticket)
         elif issue.duplicate_count:
-            duplicate = "疑似重复"
+            duplicate = texts.text("staff", "ledger.export.suspected_duplicate")
         if issue.hotspot:
-            duplicate += "；重复举报热点"
+            duplicate += texts.text("staff", "ledger.export.hotspot")
         return [
             issue.ticket,
             CHANNEL_LABELS.get(issue.channel, issue.channel),
@@ -310,8 +301,9 @@ class Ledger:
             duplicate,
         ]
 
-    def export_xlsx(self, f: IssueFilter, *, now: datetime, title: str = "问题台账") -> bytes:
+    def export_xlsx(self, f: IssueFilter, *, now: datetime, title: str | None = None) -> bytes:
         """The 台账 as an .xlsx workbook (write-only mode: 100,000 rows without holding them)."""
+        title = title or texts.text("staff", "ledger.export.title")
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(title[:31])
         widths = (20, 10, 17, 10, 16, 30, 24, 50, 12, 18, 10, 40, 14)
@@ -363,7 +355,9 @@ class Ledger:
         )
         figs = MonthlyFigures(year=year, month=month)
         top = {c.name: c.top for c in categories().values()}
-        with self.store._session() as s:
+        words = texts.table("staff", "ledger.monthly")
+        timeliness = texts.table("staff", "ledger.timeliness")
+        with self.store.transaction() as s:
             stmt = select(*cols).where(Issue.created_at >= start, Issue.created_at < end)
             if scope_department is not None:
                 stmt = stmt.where(Issue.department == scope_department)
@@ -386,25 +380,25 @@ class Ledger:
                 figs.problems += 1
                 for cat in dict.fromkeys(top.get(c, c) for c in cats or []):
                     figs.by_category[cat] += 1
-                figs.by_district[district or "未注明"] += 1
+                figs.by_district[district or words["no_district"]] += 1
                 figs.by_channel[CHANNEL_LABELS.get(channel, channel)] += 1
-                figs.by_department[dept or "未分办"] += 1
+                figs.by_department[dept or words["not_routed"]] += 1
                 if hot:
                     figs.hotspots += 1
                 if resolved is not None or status in ("closed", "resolved"):
                     figs.finished += 1
                     on_time = due is None or (resolved is not None and resolved <= due)
-                    figs.timeliness["按期办结" if on_time else "超期办结"] += 1
+                    figs.timeliness[timeliness["on_time" if on_time else "late"]] += 1
                 elif status == "transferred":
-                    figs.timeliness["已转办"] += 1
+                    figs.timeliness[timeliness["transferred"]] += 1
                 elif due is not None and now > due:
-                    figs.timeliness["超期未办结"] += 1
+                    figs.timeliness[timeliness["overdue"]] += 1
                 else:
-                    figs.timeliness["办理中"] += 1
+                    figs.timeliness[timeliness["in_progress"]] += 1
                 if satisfaction:
                     figs.satisfaction[satisfaction] += 1
                 elif status == "resolved":
-                    figs.satisfaction["待评价"] += 1
+                    figs.satisfaction[words["awaiting_feedback"]] += 1
         return figs
 
 
@@ -428,13 +422,17 @@ class MonthlyFigures:
 
     @property
     def satisfaction_rate(self) -> float | None:
-        answered = self.satisfaction["满意"] + self.satisfaction["不满意"]
-        return self.satisfaction["满意"] / answered if answered else None
+        answers = texts.table("staff", "casework.satisfaction")
+        yes = self.satisfaction[answers["satisfied"]]
+        answered = yes + self.satisfaction[answers["unsatisfied"]]
+        return yes / answered if answered else None
 
     @property
     def on_time_rate(self) -> float | None:
-        done = self.timeliness["按期办结"] + self.timeliness["超期办结"]
-        return self.timeliness["按期办结"] / done if done else None
+        timeliness = texts.table("staff", "ledger.timeliness")
+        on_time = self.timeliness[timeliness["on_time"]]
+        done = on_time + self.timeliness[timeliness["late"]]
+        return on_time / done if done else None
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0

@@ -14,18 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import yaml
-
-from bot.casework.catalog import statuses
+from bot import texts
+from bot.casework.catalog import statuses, transitions
 from bot.casework.models import Issue, StatusEvent
 from bot.casework.schemas import EventView, IssueView
-from bot.config import DATA_DIR
 from bot.exceptions import InvalidTransition
 
 logger = logging.getLogger(__name__)
 
-#: Asked after 办结, in the bot's status answer and in the resolved message.
-FEEDBACK_QUESTION = "您对办理结果满意吗？请回复“满意”或“不满意”。"
 #: Statuses after which the handling deadline no longer runs.
 FINISHED = frozenset({"resolved", "closed", "transferred", "merged"})
 
@@ -44,12 +40,17 @@ class Rules:
         return to_status in self.targets(from_status)
 
 
+def feedback_question() -> str:
+    """Asked after 办结, in the bot's status answer and in the resolved message."""
+    return texts.text("citizen", "notify.feedback_question")
+
+
 @lru_cache(maxsize=1)
 def rules() -> Rules:
-    raw = yaml.safe_load((DATA_DIR / "statuses.yml").read_text(encoding="utf-8"))
+    """The allowed changes of statuses.yml (read by the catalogue), checked against its statuses."""
     known = set(statuses())
-    allowed = {k: tuple(v.get("to") or ()) for k, v in (raw.get("transitions") or {}).items()}
-    needs = {k: tuple(v or ()) for k, v in (raw.get("needs") or {}).items()}
+    table = transitions()
+    allowed, needs = table.allowed, table.needs
     bad = {t for ts in allowed.values() for t in ts} - known | (set(allowed) - known)
     if bad:
         raise ValueError(f"statuses.yml transitions name unknown statuses: {sorted(bad)}")
@@ -68,21 +69,25 @@ def check(
     """Raises InvalidTransition (message in Chinese, for staff) unless the change is allowed."""
     all_statuses = statuses()
     if to_status not in all_statuses:
-        raise InvalidTransition(f"未知的状态：{to_status}")
+        raise InvalidTransition(texts.text("staff", "casework.lifecycle.unknown", status=to_status))
+    to_label = all_statuses[to_status].label
     if from_status == to_status:
-        raise InvalidTransition(f"举报已经是“{all_statuses[to_status].label}”状态")
+        raise InvalidTransition(texts.text("staff", "casework.lifecycle.already", status=to_label))
     r = rules()
     if not r.can(from_status, to_status):
         frm = all_statuses[from_status].label if from_status in all_statuses else from_status
-        raise InvalidTransition(f"不能从“{frm}”改为“{all_statuses[to_status].label}”")
+        raise InvalidTransition(
+            texts.text("staff", "casework.lifecycle.not_allowed", frm=frm, to=to_label)
+        )
     needs = r.needs.get(to_status, ())
     if "note" in needs and not (note or "").strip():
-        what = {"resolved": "办理结果", "transferred": "转办理由", "reopened": "重新办理的原因"}
-        raise InvalidTransition(f"请填写{what.get(to_status, '说明')}（将告知举报人）")
+        names = texts.table("staff", "casework.lifecycle.note_names")
+        what = names.get(to_status, names["other"])
+        raise InvalidTransition(texts.text("staff", "casework.lifecycle.needs_note", what=what))
     if "department" in needs and not (department and district):
-        raise InvalidTransition("分办需要选择责任单位和行政区域")
+        raise InvalidTransition(texts.text("staff", "casework.lifecycle.needs_department"))
     if "target" in needs and not target:
-        raise InvalidTransition("合并需要指定主件编号")
+        raise InvalidTransition(texts.text("staff", "casework.lifecycle.needs_target"))
 
 
 def apply(
@@ -128,7 +133,7 @@ def citizen_event(event: EventView) -> tuple[str, str]:
         event.note if event.note and event.actor != "system" else (status.citizen if status else "")
     )
     if event.to_status == "resolved":
-        note = f"{note}{FEEDBACK_QUESTION}"
+        note = f"{note}{feedback_question()}"
     return label, note
 
 
@@ -145,7 +150,7 @@ def citizen_status(issue: IssueView) -> tuple[str, str]:
     if latest and latest.to_status == issue.status and latest.actor != "system" and latest.note:
         note = latest.note
     if issue.status == "resolved" and not issue.satisfaction:
-        note = f"{note}{FEEDBACK_QUESTION}"
+        note = f"{note}{feedback_question()}"
     return label, note
 
 

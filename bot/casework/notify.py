@@ -28,7 +28,7 @@ from bot.casework.lifecycle import citizen_event
 from bot.casework.models import Notification, utcnow
 from bot.casework.schemas import EventView, IssueView
 from bot.casework.store import CaseStore, get_store
-from bot.config import get_settings
+from bot.config import TOKEN_HEADER, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +38,14 @@ PUSH_CHANNELS = frozenset({"wechat"})
 DEFAULT_BACKOFF_S: tuple[float, ...] = (5, 30, 120, 600, 1800)
 #: How long a worker owns a row it is delivering (another process skips it meanwhile).
 LEASE_S = 60.0
-TOKEN_HEADER = "X-GW-Token"
 
 
 def compose(issue: IssueView, event: EventView) -> tuple[str, dict[str, str]]:
-    """The citizen's message and the template fields for one status change (no personal data)."""
+    """The citizen's message and the template fields for one status change (no personal data).
+
+    Every message to a citizen about a status change is composed here: this push (or outbox
+    row) and the call-back script of `callback_script`, both from `citizen_event`.
+    """
     # A note written by staff beats the generic line; 办结 asks whether the citizen is satisfied.
     label, note = citizen_event(event)
     text = texts.text(
@@ -58,6 +61,14 @@ def compose(issue: IssueView, event: EventView) -> tuple[str, dict[str, str]]:
         "remark": texts.text("citizen", "notify.template.remark"),
     }
     return text, data
+
+
+def callback_script(issue: IssueView, event: EventView) -> str:
+    """What a hotline agent reads to the caller on a call-back task (回访) for one status change."""
+    label, note = citizen_event(event)
+    return texts.text(
+        "citizen", "notify.callback", ticket=issue.ticket, status_label=label, note=note
+    )
 
 
 def _tz() -> Any:

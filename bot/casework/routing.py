@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from bot import datafiles, texts
+from bot.casework.catalog import categories
 from bot.config import DATA_DIR
 
 logger = logging.getLogger(__name__)
@@ -59,26 +59,64 @@ class RouteProposal:
     explanation: str
 
 
+@dataclass(frozen=True)
+class RuleEntry:
+    id: str
+    name: str
+    department: str
+    categories: list[str] = field(default_factory=list)
+    keywords: list[datafiles.Word] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class ResponsibilityFile:
+    """bot/data/responsibility.yml: ids unique, categories known, departments listed, and one
+    default rule, the last, that matches everything (so every issue gets a department)."""
+
+    rules: list[RuleEntry]
+    departments: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.rules or not self.rules[-1].default:
+            last = ("rules", len(self.rules) - 1) if self.rules else ("rules",)
+            raise datafiles.Invalid("the last rule must be the default (default: true)", *last)
+        known, ids = categories(), set()
+        for i, rule in enumerate(self.rules):
+            if rule.id in ids:
+                raise datafiles.Invalid(f"rule id {rule.id} is used twice", "rules", i, "id")
+            ids.add(rule.id)
+            if rule.default and i != len(self.rules) - 1:
+                raise datafiles.Invalid("only the last rule may be the default", "rules", i)
+            if rule.default and (rule.categories or rule.keywords or rule.districts):
+                raise datafiles.Invalid("the default rule must match everything", "rules", i)
+            for j, name in enumerate(rule.categories):
+                if name not in known:
+                    raise datafiles.Invalid(
+                        f"{name} is not a category of categories.yml", "rules", i, "categories", j
+                    )
+            if self.departments and rule.department not in self.departments:
+                raise datafiles.Invalid(
+                    f"{rule.department} is not listed in departments", "rules", i, "department"
+                )
+
+
 def load(path: Path = RESPONSIBILITY_FILE) -> Responsibility:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loaded = datafiles.load(path, ResponsibilityFile)
     rules = tuple(
         Rule(
-            id=str(r["id"]),
-            name=str(r["name"]),
-            department=str(r["department"]),
-            categories=tuple(r.get("categories") or ()),
-            keywords=tuple(r.get("keywords") or ()),
-            districts=tuple(r.get("districts") or ()),
-            default=bool(r.get("default", False)),
+            id=r.id,
+            name=r.name,
+            department=r.department,
+            categories=tuple(r.categories),
+            keywords=tuple(r.keywords),
+            districts=tuple(r.districts),
+            default=r.default,
         )
-        for r in raw["rules"]
+        for r in loaded.rules
     )
-    if not rules or not rules[-1].default:
-        raise ValueError(f"{path.name}: the last rule must be the default (default: true)")
-    departments = tuple(raw.get("departments") or dict.fromkeys(r.department for r in rules))
-    unknown = {r.department for r in rules} - set(departments)
-    if unknown:
-        raise ValueError(f"{path.name}: departments not listed: {sorted(unknown)}")
+    departments = tuple(loaded.departments or dict.fromkeys(r.department for r in rules))
     return Responsibility(rules=rules, departments=departments)
 
 
@@ -104,12 +142,12 @@ def propose(
         hit = rule.matches(categories, text, district)
         if hit is None:
             continue
-        because = f"（关键词“{hit}”）" if hit else ""
+        because = texts.text("staff", "casework.routing.keyword", keyword=hit) if hit else ""
+        explanation = texts.text(
+            "staff", "casework.routing.explanation", rule=rule.id, name=rule.name, because=because
+        )
         return RouteProposal(
-            department=rule.department,
-            district=district,
-            rule_id=rule.id,
-            explanation=f"责任清单 {rule.id}：{rule.name}{because}",
+            department=rule.department, district=district, rule_id=rule.id, explanation=explanation
         )
     raise AssertionError("unreachable: the default rule matches everything")  # pragma: no cover
 

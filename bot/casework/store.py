@@ -1,13 +1,14 @@
-"""The case store: files issues into the ledger, reads them back, records status changes.
+"""The case store (the repository): files issues into the ledger and reads them back.
 
 Every public method is one transaction: either all of it is written or nothing is. Database
-outages surface as `StoreUnavailable` so that callers can tell the citizen to retry.
+outages surface as `StoreUnavailable` so that callers can tell the citizen to retry. Status
+changes are case work (bot/casework/commands.py), which opens its transaction with
+`transaction()`, as do the ledger queries and the accounts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from functools import lru_cache
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from bot.casework.catalog import statuses
+from bot import texts
 from bot.casework.db import make_engine, make_session_factory, transaction
 from bot.casework.evidence import attach_pending as attach_pending_evidence
 from bot.casework.filing import enrich
@@ -24,7 +25,7 @@ from bot.casework.models import Issue, StatusEvent, utcnow
 from bot.casework.schemas import IssueDraft, IssueView
 from bot.casework.tickets import local_day, next_ticket
 from bot.config import get_settings
-from bot.exceptions import InvalidTransition, IssueNotFound, StoreUnavailable
+from bot.exceptions import StoreUnavailable
 from bot.nlp.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
@@ -54,14 +55,15 @@ class CaseStore:
         assert isinstance(bind, Engine)
         return bind
 
-    def _session(self) -> AbstractContextManager[Session]:
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One session, one transaction: committed on success, rolled back on any error."""
         return transaction(self._sessions)
 
     # -- health -----------------------------------------------------------------------------
     def ping(self) -> bool:
         """True when the database answers and the schema is there."""
         try:
-            with self._session() as s:
+            with self.transaction() as s:
                 s.execute(select(func.count()).select_from(Issue).limit(1))
             return True
         except (StoreUnavailable, SQLAlchemyError):
@@ -80,7 +82,7 @@ class CaseStore:
                 return existing, False
         now = now or utcnow()
         try:
-            with self._session() as s:
+            with self.transaction() as s:
                 ticket = next_ticket(s, self.ticket_prefix, local_day(now, self.timezone))
                 issue = Issue(
                     ticket=ticket,
@@ -95,7 +97,7 @@ class CaseStore:
                         actor="system",
                         from_status=None,
                         to_status="received",
-                        note=f"通过{draft.channel}渠道登记",
+                        note=texts.text("staff", "casework.filed_note", channel=draft.channel),
                     )
                 )
                 s.add(issue)
@@ -119,7 +121,7 @@ class CaseStore:
         return view, True
 
     def _by_client_ref(self, client_ref: str) -> IssueView | None:
-        with self._session() as s:
+        with self.transaction() as s:
             issue = s.execute(
                 select(Issue)
                 .options(selectinload(Issue.events))
@@ -129,7 +131,7 @@ class CaseStore:
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, ticket: str) -> IssueView | None:
-        with self._session() as s:
+        with self.transaction() as s:
             issue = s.execute(
                 select(Issue).options(selectinload(Issue.events)).where(Issue.ticket == ticket)
             ).scalar_one_or_none()
@@ -137,7 +139,7 @@ class CaseStore:
 
     def for_sender(self, sender_id: str, limit: int = 5) -> list[IssueView]:
         """The newest issues a conversation partner filed, newest first."""
-        with self._session() as s:
+        with self.transaction() as s:
             rows = s.execute(
                 select(Issue)
                 .options(selectinload(Issue.events))
@@ -147,74 +149,9 @@ class CaseStore:
             ).scalars()
             return [IssueView.model_validate(i) for i in rows]
 
-    def search(
-        self,
-        *,
-        statuses_in: Sequence[str] | None = None,
-        categories_any: Sequence[str] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[IssueView]:
-        """Issues newest first, filtered; category filtering happens in Python (JSON column)."""
-        stmt = select(Issue).options(selectinload(Issue.events))
-        if statuses_in:
-            stmt = stmt.where(Issue.status.in_(list(statuses_in)))
-        if start:
-            stmt = stmt.where(Issue.created_at >= start)
-        if end:
-            stmt = stmt.where(Issue.created_at <= end)
-        stmt = stmt.order_by(Issue.created_at.desc(), Issue.id.desc())
-        with self._session() as s:
-            if not categories_any:
-                rows = s.execute(stmt.limit(limit).offset(offset)).scalars()
-                return [IssueView.model_validate(i) for i in rows]
-            wanted = set(categories_any)
-            out: list[IssueView] = []
-            skipped = 0
-            for issue in s.execute(stmt).scalars():
-                if wanted.intersection(issue.categories):
-                    if skipped < offset:
-                        skipped += 1
-                        continue
-                    out.append(IssueView.model_validate(issue))
-                    if len(out) >= limit:
-                        break
-            return out
-
     def count(self) -> int:
-        with self._session() as s:
+        with self.transaction() as s:
             return int(s.execute(select(func.count()).select_from(Issue)).scalar_one())
-
-    # -- changing ---------------------------------------------------------------------------
-    def change_status(
-        self, ticket: str, to_status: str, *, actor: str, note: str | None = None
-    ) -> IssueView:
-        """Moves an issue to `to_status` and records who did it; the note may be shown to the citizen."""
-        if to_status not in statuses():
-            raise InvalidTransition(f"unknown status {to_status!r}")
-        with self._session() as s:
-            issue = s.execute(
-                select(Issue)
-                .options(selectinload(Issue.events))
-                .where(Issue.ticket == ticket)
-                .with_for_update()
-            ).scalar_one_or_none()
-            if issue is None:
-                raise IssueNotFound(ticket)
-            if issue.status == to_status:
-                raise InvalidTransition(f"{ticket} is already {to_status}")
-            now = utcnow()
-            issue.events.append(
-                StatusEvent(
-                    at=now, actor=actor, from_status=issue.status, to_status=to_status, note=note
-                )
-            )
-            issue.status = to_status
-            issue.updated_at = now
-            s.flush()
-            return IssueView.model_validate(issue)
 
 
 @lru_cache(maxsize=1)
@@ -224,3 +161,13 @@ def get_store() -> CaseStore:
     return CaseStore.from_url(
         settings.database_url, ticket_prefix=settings.ticket_prefix, timezone=settings.timezone
     )
+
+
+def open_store() -> CaseStore:
+    """`get_store()` for the web layer: a store that cannot even be built (a bad DATABASE_URL, an
+    unwritable SQLite folder) is reported as `StoreUnavailable`, which the app answers with 503."""
+    try:
+        return get_store()
+    except (OSError, SQLAlchemyError) as exc:
+        logger.error("case store cannot be built: %s", type(exc).__name__)
+        raise StoreUnavailable("case store cannot be built") from exc

@@ -1,1 +1,25 @@
-"""Conversation turns → report fields, summaries and filing drafts (runs in the action server)."""
+"""Conversation turns → report fields, summaries and filing drafts (runs in the action server).
+
+The actions import from here only; the modules each do one part: `messages` (one message → slot
+changes), `slots` (the per-slot handlers), `places`, `categories`, `hotline`, `summary`, `drafts`,
+`status`, and `values` (what a field may hold).
+"""
+
+from bot.intake.context import Context
+from bot.intake.drafts import build_draft
+from bot.intake.messages import interpret
+from bot.intake.slots import REPORT_SLOTS
+from bot.intake.status import may_view, status_variables
+from bot.intake.summary import summary_variables
+from bot.intake.turn import Update
+
+__all__ = [
+    "REPORT_SLOTS",
+    "Context",
+    "Update",
+    "build_draft",
+    "interpret",
+    "may_view",
+    "status_variables",
+    "summary_variables",
+]

@@ -1,38 +1,44 @@
-"""Command line for operators: `python -m bot.ops.cli init-db | set-status TICKET STATUS | create-user NAME`."""
+"""Command line for operators: `python -m bot.ops.cli init-db | set-status TICKET STATUS | create-user NAME`.
+
+What it prints and its help come from staff.yml `ops.cli`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from bot import texts
 from bot.config import get_settings
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.ops.cli", description="GreenWhistle operator commands"
+        prog="python -m bot.ops.cli", description=texts.text("staff", "ops.cli.help.description")
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create or migrate the ledger database (DATABASE_URL)")
-    status = sub.add_parser("set-status", help="change an issue's status (staff action, audited)")
+    sub.add_parser("init-db", help=texts.text("staff", "ops.cli.help.init_db"))
+    status = sub.add_parser("set-status", help=texts.text("staff", "ops.cli.help.set_status"))
     status.add_argument("ticket")
     status.add_argument("status")
     status.add_argument("--actor", default="cli")
-    status.add_argument("--note", default=None, help="note shown to the citizen")
-    user = sub.add_parser("create-user", help="create a console account (the first admin, staff)")
+    status.add_argument("--note", default=None, help=texts.text("staff", "ops.cli.help.note"))
+    user = sub.add_parser("create-user", help=texts.text("staff", "ops.cli.help.create_user"))
     user.add_argument("username")
     user.add_argument(
         "--role",
         choices=["office", "department", "leader"],
         default="office",
-        help="office: 污防办, everything; department: 责任单位; leader: read-only",
+        help=texts.text("staff", "ops.cli.help.role"),
     )
-    user.add_argument("--name", default=None, help="display name, e.g. 李科长")
-    user.add_argument("--department", default=None, help="责任单位 (role department only)")
+    user.add_argument("--name", default=None, help=texts.text("staff", "ops.cli.help.name"))
+    user.add_argument(
+        "--department", default=None, help=texts.text("staff", "ops.cli.help.department")
+    )
     user.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password from standard input instead of prompting",
+        help=texts.text("staff", "ops.cli.help.password_stdin"),
     )
     args = parser.parse_args(argv)
 
@@ -40,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.ops.migrate import upgrade
 
         upgrade()
-        print(f"ledger database ready: {get_settings().database_url}")
+        print(texts.text("staff", "ops.cli.db_ready", url=get_settings().database_url))
         return 0
     if args.command == "create-user":
         return _create_user(args)
@@ -56,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.ticket, args.status, actor=args.actor, note=args.note
             )
         except GreenWhistleError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(texts.text("staff", "ops.cli.error", error=exc), file=sys.stderr)
             return 1
-        print(f"{issue.ticket}: {issue.status}")
+        print(texts.text("staff", "ops.cli.status_set", ticket=issue.ticket, status=issue.status))
         return 0
     return 2
 
@@ -74,9 +80,9 @@ def _create_user(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass("密码 (password): ")
-        if password != getpass.getpass("再输一次 (again): "):
-            print("error: passwords differ", file=sys.stderr)
+        password = getpass.getpass(texts.text("staff", "ops.cli.password"))
+        if password != getpass.getpass(texts.text("staff", "ops.cli.password_again")):
+            print(texts.text("staff", "ops.cli.passwords_differ"), file=sys.stderr)
             return 1
     try:
         Accounts(get_store()).create_user(
@@ -87,9 +93,9 @@ def _create_user(args: argparse.Namespace) -> int:
             department=args.department,
         )
     except GreenWhistleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(texts.text("staff", "ops.cli.error", error=exc), file=sys.stderr)
         return 1
-    print(f"console user {args.username} created (role {args.role})")
+    print(texts.text("staff", "ops.cli.user_created", username=args.username, role=args.role))
     return 0
 
 

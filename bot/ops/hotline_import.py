@@ -29,12 +29,15 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bot import texts
+from bot.config import TOKEN_HEADER
 from bot.web.hotline_client import HotlineClient, HotlineReply, HotlineUnavailable
 
 logger = logging.getLogger(__name__)
 
-#: Fields a caller rarely mentions that an end-of-shift import may record as not known.
-OPTIONAL_ANSWERS = {"time_text": "不清楚", "polluter": "不清楚", "evidence": "没有"}
+#: Fields a caller rarely mentions that an end-of-shift import may record as not known, with
+#: the answer given for them (agent.yml import.answers).
+OPTIONAL_ANSWERS: dict[str, str] = texts.table("agent", "import.answers")
 MAX_TURNS = 8
 
 
@@ -66,7 +69,12 @@ class Outcome:
             "result": self.result,
             "ticket": self.ticket or "",
             "reason": self.reason,
-            "missing": "；".join(f"{m['label']}：{m['question']}" for m in self.missing),
+            "missing": "；".join(
+                texts.text(
+                    "agent", "import.report.missing", label=m["label"], question=m["question"]
+                )
+                for m in self.missing
+            ),
             "warnings": "；".join(self.warnings),
             "assumed": "、".join(self.assumed),
         }
@@ -86,7 +94,7 @@ def _decode(raw: bytes) -> str | None:
 
 def _record(obj: Any, source: str) -> Record:
     if not isinstance(obj, dict):
-        return Record(source, None, problem="不是JSON对象 (not a JSON object)")
+        return Record(source, None, problem=texts.text("agent", "import.problems.not_an_object"))
     call_id = obj.get("call_id")
     payload = {
         k: obj.get(k)
@@ -99,7 +107,7 @@ def _record(obj: Any, source: str) -> Record:
 def _jsonl(path: Path) -> Iterator[Record]:
     text = _decode(path.read_bytes())
     if text is None:
-        yield Record(str(path), None, problem="文件不是文本（可能是二进制） (not a text file)")
+        yield Record(str(path), None, problem=texts.text("agent", "import.problems.not_text"))
         return
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -108,7 +116,7 @@ def _jsonl(path: Path) -> Iterator[Record]:
         try:
             yield _record(json.loads(line), where)
         except ValueError:
-            yield Record(where, None, problem="该行不是有效的JSON (invalid JSON line)")
+            yield Record(where, None, problem=texts.text("agent", "import.problems.bad_line"))
 
 
 def read_records(path: Path) -> list[Record]:
@@ -137,7 +145,7 @@ def _json_file(path: Path) -> Iterator[Record]:
     except ValueError:
         obj = None
     if obj is None:
-        yield Record(path.name, path.stem, problem="不是有效的JSON文件 (invalid JSON file)")
+        yield Record(path.name, path.stem, problem=texts.text("agent", "import.problems.bad_file"))
         return
     for item in obj if isinstance(obj, list) else [obj]:
         yield _record(item, path.name)
@@ -146,7 +154,7 @@ def _json_file(path: Path) -> Iterator[Record]:
 def _txt_file(path: Path) -> Iterator[Record]:
     text = _decode(path.read_bytes())
     if text is None:
-        yield Record(path.name, path.stem, problem="文件不是文本（可能是二进制） (not a text file)")
+        yield Record(path.name, path.stem, problem=texts.text("agent", "import.problems.not_text"))
         return
     yield Record(path.name, path.stem, {"call_id": path.stem, "transcript": text})
 
@@ -167,7 +175,7 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
             record.call_id,
             record.source,
             "rejected",
-            reason=record.problem or "缺少 call_id (call_id missing)",
+            reason=record.problem or texts.text("agent", "import.problems.no_call_id"),
         )
     reply = client.post(record.payload)
     if not reply.ok:
@@ -187,17 +195,19 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
                 assumed=assumed,
             )
         if status == "transfer":
-            reason = (body.get("transfer") or {}).get("reason") or "非生态环境问题"
+            reason = (body.get("transfer") or {}).get("reason") or texts.text(
+                "agent", "import.reasons.not_environmental"
+            )
             return Outcome(
                 record.call_id,
                 record.source,
                 "attention",
-                reason=f"建议转办：{reason}",
+                reason=texts.text("agent", "import.reasons.transfer", reason=reason),
                 warnings=warnings,
             )
         missing = body.get("missing") or []
         if status == "confirm" and not missing:
-            reply = client.follow_up(record.call_id, "确认")
+            reply = client.follow_up(record.call_id, texts.text("agent", "import.confirm"))
         elif missing and not strict and missing[0]["field"] in OPTIONAL_ANSWERS:
             name = missing[0]["field"]
             assumed.append(missing[0]["label"])
@@ -207,7 +217,9 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
                 record.call_id,
                 record.source,
                 "attention",
-                reason="缺少必要信息，需坐席回访补充" if missing else f"状态：{status}",
+                reason=texts.text("agent", "import.reasons.missing")
+                if missing
+                else texts.text("agent", "import.reasons.status", status=status),
                 missing=missing,
                 warnings=warnings,
                 assumed=assumed,
@@ -226,7 +238,7 @@ def import_one(client: HotlineClient, record: Record, *, strict: bool = False) -
         record.call_id,
         record.source,
         "attention",
-        reason="对话未能完成 (no progress)",
+        reason=texts.text("agent", "import.reasons.no_progress"),
         missing=body.get("missing") or [],
         warnings=warnings,
         assumed=assumed,
@@ -253,70 +265,83 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", type=Path, help="a JSONL export, or a folder of .txt/.json/.jsonl")
+    parser.add_argument("path", type=Path, help=texts.text("agent", "import.help.path"))
     parser.add_argument(
-        "--report",
-        type=Path,
-        default=None,
-        help="report of the calls needing attention (.csv or .jsonl); "
-        "default hotline-import-<time>.jsonl here",
+        "--report", type=Path, default=None, help=texts.text("agent", "import.help.report")
     )
     parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="do not answer 不清楚/没有 for unmentioned time, polluter, evidence",
+        "--strict", action="store_true", help=texts.text("agent", "import.help.strict")
     )
     parser.add_argument(
-        "--rasa-url", default=None, help="default $GW_RASA_URL or http://127.0.0.1:5005"
+        "--rasa-url", default=None, help=texts.text("agent", "import.help.rasa_url")
     )
-    parser.add_argument("--token", default=None, help="default $GW_INTERNAL_TOKEN")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--token", default=None, help=texts.text("agent", "import.help.token"))
+    parser.add_argument(
+        "--quiet", action="store_true", help=texts.text("agent", "import.help.quiet")
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if not args.path.exists():
-        print(f"找不到 {args.path} (not found)", file=sys.stderr)
+        print(texts.text("agent", "import.cli.not_found", path=args.path), file=sys.stderr)
         return 2
     records = read_records(args.path)
     client = HotlineClient.from_env(args.rasa_url, args.token)
     outcomes: list[Outcome] = []
     try:
         for record in tqdm(
-            records, desc="导入热线来电", unit="通", disable=args.quiet, file=sys.stderr
+            records,
+            desc=texts.text("agent", "import.cli.progress"),
+            unit=texts.text("agent", "import.cli.unit"),
+            disable=args.quiet,
+            file=sys.stderr,
         ):
             outcomes.append(import_one(client, record, strict=args.strict))
     except HotlineUnavailable as exc:
-        print(f"无法连接热线通道（Rasa 服务器）：{exc}。请先 make run。", file=sys.stderr)
+        print(texts.text("agent", "import.cli.unreachable", error=exc), file=sys.stderr)
         return 2
     finally:
         client.close()
-    if any(o.result == "rejected" and "X-GW-Token" in o.reason for o in outcomes):
-        print(
-            "热线通道拒绝了请求：请设置与 Rasa 服务器相同的 GW_INTERNAL_TOKEN（或 --token）。",
-            file=sys.stderr,
-        )
+    if any(o.result == "rejected" and TOKEN_HEADER in o.reason for o in outcomes):
+        print(texts.text("agent", "import.cli.token_refused"), file=sys.stderr)
     filed = [o for o in outcomes if o.result == "filed"]
     attention = [o for o in outcomes if o.result == "attention"]
     rejected = [o for o in outcomes if o.result == "rejected"]
     flagged = [o for o in filed if o.warnings or o.assumed]
     report = args.report or Path(f"hotline-import-{datetime.now():%Y%m%d-%H%M%S}.jsonl")
     write_report(report, attention + rejected + flagged)
-    print(
-        f"共 {len(outcomes)} 通：已登记 {len(filed)}（其中 {len(flagged)} 通有提醒或默认项），"
-        f"需处理 {len(attention)}，拒收 {len(rejected)}"
-    )
-    print(
-        f"total {len(outcomes)}: filed {len(filed)}, needs attention {len(attention)}, "
-        f"rejected {len(rejected)}"
-    )
+    counts = {
+        "total": len(outcomes),
+        "filed": len(filed),
+        "flagged": len(flagged),
+        "attention": len(attention),
+        "rejected": len(rejected),
+    }
+    print(texts.text("agent", "import.cli.summary", **counts))
+    print(texts.text("agent", "import.cli.summary_en", **counts))
     for o in rejected:
-        print(f"  拒收 rejected {o.call_id or '-'} ({o.source}): {o.reason}")
-    for o in attention:
-        missing = "、".join(m["label"] for m in o.missing)
         print(
-            f"  需处理 attention {o.call_id} ({o.source}): {o.reason}"
-            + (f"；缺：{missing}" if missing else "")
+            texts.text(
+                "agent",
+                "import.cli.rejected",
+                call_id=o.call_id or "-",
+                source=o.source,
+                reason=o.reason,
+            )
         )
-    print(f"报告 report: {report}")
+    for o in attention:
+        labels = "、".join(m["label"] for m in o.missing)
+        missing = texts.text("agent", "import.cli.missing", labels=labels) if labels else ""
+        print(
+            texts.text(
+                "agent",
+                "import.cli.attention",
+                call_id=o.call_id,
+                source=o.source,
+                reason=o.reason,
+                missing=missing,
+            )
+        )
+    print(texts.text("agent", "import.cli.report", path=report))
     return 0 if not attention and not rejected else 1
 
 

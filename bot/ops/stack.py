@@ -5,6 +5,8 @@ tests and the benchmarks, so that all of them start the system the same way.
 
     python -m bot.ops.stack run            # start everything, print where it is, wait for Ctrl-C
     python -m bot.ops.stack chat           # start everything (unless running) and chat in the terminal
+
+What it prints comes from staff.yml `ops.stack`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import IO
 
 import httpx
 
+from bot import texts
 from bot.config import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -318,30 +321,35 @@ def running_stack(**kwargs: object) -> Iterator[Stack]:
 
 
 def _print_banner(stack: Stack) -> None:
-    print("\n绿哨 GreenWhistle is running:")
-    print(f"  Rasa server (REST)   {stack.rasa_url}/webhooks/rest/webhook")
-    print(f"  Action server        {stack.actions_url}/webhook")
-    print(f"  App / Open311        {stack.app_url}/open311/v2/services.json")
-    print(f"  Staff page           {stack.app_url}/console")
-    print(f"  Ledger database      {stack.database_url}")
-    print(f"  Logs                 {stack.var_dir / 'logs'}")
+    print(
+        texts.text(
+            "staff",
+            "ops.stack.banner",
+            rasa_url=stack.rasa_url,
+            actions_url=stack.actions_url,
+            app_url=stack.app_url,
+            database_url=stack.database_url,
+            logs=stack.var_dir / "logs",
+        )
+    )
     if stack.procs["rasa"].env.get("WECHAT_TOKEN"):
-        print(f"  WeChat webhook       {stack.rasa_url}/webhooks/wechat/webhook")
-    print("Chat in a terminal: make shell    Stop: Ctrl-C\n", flush=True)
+        print(texts.text("staff", "ops.stack.banner_wechat", rasa_url=stack.rasa_url))
+    print(texts.text("staff", "ops.stack.banner_end"), flush=True)
 
 
 def chat(rasa_url: str, sender: str | None = None) -> None:
     """A terminal chat over the REST channel."""
     sender = sender or f"shell-{uuid.uuid4().hex[:8]}"
-    print("和绿哨对话（输入 /quit 退出）。例如：我要举报 / 查询 HB-20261122-0001")
+    print(texts.text("staff", "ops.stack.chat.intro"))
+    quit_words = {"/quit", "/exit", texts.text("staff", "ops.stack.chat.quit")}
     with httpx.Client(timeout=60.0) as client:
         while True:
             try:
-                text = input("您：").strip()
+                text = input(texts.text("staff", "ops.stack.chat.prompt")).strip()
             except (EOFError, KeyboardInterrupt):
                 print()
                 return
-            if text in {"/quit", "/exit", "退出聊天"}:
+            if text in quit_words:
                 return
             if not text:
                 continue
@@ -350,13 +358,17 @@ def chat(rasa_url: str, sender: str | None = None) -> None:
                     f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
                 ).json()
             except httpx.HTTPError as exc:
-                print(f"（无法连接到机器人：{exc}）")
+                print(texts.text("staff", "ops.stack.chat.unreachable", error=exc))
                 continue
             for reply in replies:
                 if reply.get("text"):
-                    print(f"绿哨：{reply['text']}")
+                    print(texts.text("staff", "ops.stack.chat.bot", said=reply["text"]))
                 for i, button in enumerate(reply.get("buttons") or [], 1):
-                    print(f"    [{i}] {button.get('title')}")
+                    print(
+                        texts.text(
+                            "staff", "ops.stack.chat.button", number=i, title=button.get("title")
+                        )
+                    )
 
 
 def _serve(stack: Stack, then_chat: bool) -> int:
@@ -367,9 +379,7 @@ def _serve(stack: Stack, then_chat: bool) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     stack.migrate()
-    print(
-        "Starting the Rasa server, action server and app (Rasa needs up to a minute)…", flush=True
-    )
+    print(texts.text("staff", "ops.stack.starting"), flush=True)
     try:
         stack.start()
         _print_banner(stack)
@@ -380,7 +390,7 @@ def _serve(stack: Stack, then_chat: bool) -> int:
             for name, proc in stack.procs.items():
                 if not proc.running:
                     print(
-                        f"{name} stopped unexpectedly; restarting it. Last log lines:\n{proc.tail(15)}",
+                        texts.text("staff", "ops.stack.restarting", name=name, log=proc.tail(15)),
                         flush=True,
                     )
                     proc.stop()
@@ -389,9 +399,9 @@ def _serve(stack: Stack, then_chat: bool) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nStopping…", flush=True)
+        print(texts.text("staff", "ops.stack.stopping"), flush=True)
         stack.stop()
-        print("Stopped.", flush=True)
+        print(texts.text("staff", "ops.stack.stopped"), flush=True)
     return 0
 
 
@@ -416,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
         return _serve(Stack(ports=ports), then_chat=True)
     if latest_model() is None:
-        print("No trained model under models/: run `make train` first.", file=sys.stderr)
+        print(texts.text("staff", "ops.stack.no_model"), file=sys.stderr)
         return 1
     return _serve(Stack(ports=ports), then_chat=False)
 

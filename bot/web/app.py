@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot import __version__
+from bot import __version__, datafiles, texts
 from bot.casework.store import CaseStore
 from bot.config import Settings, get_settings
 from bot.exceptions import GreenWhistleError, StoreUnavailable
@@ -33,12 +33,6 @@ from bot.web.deps import case_store
 from bot.web.open311 import router as open311_router
 
 logger = logging.getLogger(__name__)
-
-STORE_DOWN = (
-    "案件数据库暂时无法访问，请稍后再试。"
-    " (The case database is temporarily unavailable; please try again later.)"
-)
-INTERNAL_ERROR = "系统内部错误，请稍后再试。 (Internal error; please try again later.)"
 
 
 def configure_logging(level: str) -> None:
@@ -75,10 +69,12 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StoreUnavailable):
         # The driver's message stays in our log; the client gets a reason, not internals.
         logger.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, status_code, STORE_DOWN)
+        return error_response(request, status_code, texts.text("staff", "console.app.store_down"))
     if status_code >= 500:
         logger.error("%s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return error_response(request, status_code, INTERNAL_ERROR)
+        return error_response(
+            request, status_code, texts.text("staff", "console.app.internal_error")
+        )
     return error_response(request, status_code, str(exc) or type(exc).__name__)
 
 
@@ -97,13 +93,14 @@ async def _on_invalid_request(request: Request, exc: Exception) -> Response:
             f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'request'}: {err.get('msg')}"
             for err in exc.errors()
         )
-        return error_response(request, 400, f"请求参数无效 (invalid request): {reasons}")
+        message = texts.text("staff", "console.app.invalid_request", reasons=reasons)
+        return error_response(request, 400, message)
     return await request_validation_exception_handler(request, exc)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, 500, INTERNAL_ERROR)
+    return error_response(request, 500, texts.text("staff", "console.app.internal_error"))
 
 
 @asynccontextmanager
@@ -123,8 +120,10 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     """Builds the app; `store`/`settings` are for tests, otherwise both come from the environment."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    texts.check_all()  # a broken catalogue or data file stops the app at start-up, with file and line
+    datafiles.check_all()
     app = FastAPI(
-        title="绿哨 GreenWhistle",
+        title=texts.text("staff", "console.app.title"),
         version=__version__,
         lifespan=_deliver_pending if store is None else None,
     )

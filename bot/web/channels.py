@@ -15,13 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 
 from bot.casework.evidence import KINDS, EvidenceStore, EvidenceView
+from bot.config import TOKEN_HEADER
 from bot.web.deps import app_settings, case_store
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/internal/channels", tags=["channels"], include_in_schema=False)
-
-TOKEN_HEADER = "X-GW-Token"
 
 
 def require_token(

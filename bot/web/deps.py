@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.casework.store import CaseStore, get_store
+from bot.casework.store import CaseStore, open_store
 from bot.config import Settings, get_settings
-from bot.exceptions import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +23,6 @@ def case_store(request: Request) -> CaseStore:
     store = getattr(request.app.state, "store", None)
     if isinstance(store, CaseStore):
         return store
-    try:
-        store = get_store()
-    except (OSError, SQLAlchemyError) as exc:
-        # A bad DATABASE_URL or an unwritable SQLite folder: answer 503, not a traceback.
-        logger.error("case store cannot be built: %s", type(exc).__name__)
-        raise StoreUnavailable("case store cannot be built") from exc
+    store = open_store()  # StoreUnavailable (503) when it cannot even be built
     request.app.state.store = store
     return store

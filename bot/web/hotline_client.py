@@ -8,15 +8,16 @@ with the channel's reason, never as exceptions, except when the channel cannot b
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from bot import texts
+from bot.config import TOKEN_HEADER, get_settings, secret_value
+
 logger = logging.getLogger(__name__)
 
-TOKEN_HEADER = "X-GW-Token"
 WEBHOOK_PATH = "/webhooks/hotline/webhook"
 #: A new call runs extraction, the bot's turn and its actions: allow for a busy machine.
 TIMEOUT_S = 60.0
@@ -47,6 +48,17 @@ class HotlineReply:
         return str(self.body.get("status") or ("error" if not self.ok else ""))
 
 
+def _bad_response(reason_en: str) -> dict[str, Any]:
+    """The channel answered, but not with JSON we can read: an error in the channel's shape."""
+    return {
+        "error": {
+            "code": "bad_response",
+            "message": texts.text("staff", "console.hotline.bad_response"),
+            "message_en": reason_en,
+        }
+    }
+
+
 class HotlineClient:
     def __init__(
         self,
@@ -62,9 +74,10 @@ class HotlineClient:
 
     @classmethod
     def from_env(cls, rasa_url: str | None = None, token: str | None = None) -> HotlineClient:
+        s = get_settings()
         return cls(
-            rasa_url or os.environ.get("GW_RASA_URL", "http://127.0.0.1:5005"),
-            token if token is not None else os.environ.get("GW_INTERNAL_TOKEN", ""),
+            rasa_url or s.rasa_url,
+            token if token is not None else secret_value(s.internal_token),
         )
 
     def close(self) -> None:
@@ -78,21 +91,9 @@ class HotlineClient:
         try:
             body = r.json()
         except ValueError:
-            body = {
-                "error": {
-                    "code": "bad_response",
-                    "message": "热线通道返回了无效的响应",
-                    "message_en": f"invalid response ({r.status_code})",
-                }
-            }
+            body = _bad_response(f"invalid response ({r.status_code})")
         if not isinstance(body, dict):
-            body = {
-                "error": {
-                    "code": "bad_response",
-                    "message": "热线通道返回了无效的响应",
-                    "message_en": "response is not a JSON object",
-                }
-            }
+            body = _bad_response("response is not a JSON object")
         return HotlineReply(r.status_code, body)
 
     def new_call(

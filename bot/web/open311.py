@@ -19,19 +19,22 @@ import logging
 import re
 import secrets
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, TypedDict
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from bot import texts
+from bot.casework import queries
 from bot.casework.catalog import Category, categories, category_by_service_code, statuses
-from bot.casework.models import utcnow
 from bot.casework.schemas import IssueDraft, IssueView
 from bot.casework.store import CaseStore
 from bot.casework.tickets import normalise_ticket
+from bot.clock import utcnow
 from bot.config import Settings
 from bot.exceptions import InvalidReport, IssueNotFound, NotAuthorized
+from bot.nlp.extraction.keywords import description_keywords
 from bot.nlp.privacy import mask_phones_in_text
 from bot.web.deps import app_settings, case_store
 
@@ -41,14 +44,15 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
-SERVICE_GROUP = "生态环境"
 
 StoreDep = Annotated[CaseStore, Depends(case_store)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 FormStr = Annotated[str | None, Form()]
 
 
-class Service(TypedDict):
+class Service(BaseModel):
+    """One service (a category of complaint) as GeoReport v2 lists it."""
+
     service_code: str
     service_name: str
     description: str
@@ -58,7 +62,7 @@ class Service(TypedDict):
     group: str
 
 
-class ServiceRequest(TypedDict):
+class ServiceRequest(BaseModel):
     """One service request as GeoReport v2 lists it; no reporter identity, by design."""
 
     service_request_id: str
@@ -80,15 +84,27 @@ class ServiceRequest(TypedDict):
     media_url: str | None
 
 
-class PostedRequest(TypedDict):
+class PostedRequest(BaseModel):
+    """The answer to a filed request: its ticket and what the citizen would be told."""
+
     service_request_id: str
     service_notice: str
     account_id: str | None
 
 
-# -- shapes ------------------------------------------------------------------------------------
-_KEYWORD_SPLIT = re.compile(r"[、，,；;]|等")
+class Open311Error(BaseModel):
+    """Errors come as a list of these, with the HTTP status as `code` (bot/web/app.py)."""
 
+    code: int
+    description: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": list[Open311Error]} for status in (400, 403, 404, 500, 503)
+}
+
+
+# -- shapes ------------------------------------------------------------------------------------
 #: Open311 names of IssueDraft fields, so validation errors speak the client's language.
 _FORM_NAMES = {
     "phenomenon": "description",
@@ -102,7 +118,7 @@ _FORM_NAMES = {
 
 
 def service_of(category: Category) -> Service:
-    words = [category.name, *(w.strip() for w in _KEYWORD_SPLIT.split(category.description))]
+    words = [category.name, *description_keywords(category.description)]
     if category.parent:
         words.append(category.parent)
     return Service(
@@ -112,7 +128,7 @@ def service_of(category: Category) -> Service:
         metadata=False,
         type="realtime",
         keywords=",".join(dict.fromkeys(w for w in words if w)),
-        group=SERVICE_GROUP,
+        group=texts.text("staff", "open311.service_group"),
     )
 
 
@@ -134,25 +150,25 @@ def request_of(issue: IssueView, tz: ZoneInfo) -> ServiceRequest:
     status = statuses().get(issue.status)
     first = categories().get(issue.categories[0]) if issue.categories else None
     address = f"{issue.area_text}{issue.address or ''}".strip()
-    return {
-        "service_request_id": issue.ticket,
-        "status": "closed" if status is not None and not status.open else "open",
-        "status_notes": status_notes(issue),
-        "service_name": first.name if first else None,
-        "service_code": first.service_code if first else None,
-        "description": mask_phones_in_text(issue.phenomenon),
-        "agency_responsible": None,
-        "service_notice": None,
-        "requested_datetime": _iso(issue.created_at, tz),
-        "updated_datetime": _iso(issue.updated_at, tz),
-        "expected_datetime": None,
-        "address": address or None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": issue.latitude,
-        "long": issue.longitude,
-        "media_url": None,
-    }
+    return ServiceRequest(
+        service_request_id=issue.ticket,
+        status="closed" if status is not None and not status.open else "open",
+        status_notes=status_notes(issue),
+        service_name=first.name if first else None,
+        service_code=first.service_code if first else None,
+        description=mask_phones_in_text(issue.phenomenon),
+        agency_responsible=None,
+        service_notice=None,
+        requested_datetime=_iso(issue.created_at, tz),
+        updated_datetime=_iso(issue.updated_at, tz),
+        expected_datetime=None,
+        address=address or None,
+        address_id=None,
+        zipcode=None,
+        lat=issue.latitude,
+        long=issue.longitude,
+        media_url=None,
+    )
 
 
 # -- query parsing ------------------------------------------------------------------------------
@@ -171,7 +187,9 @@ def parse_when(value: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetim
         else:
             moment = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise HTTPException(400, f"日期格式无效 (not an ISO 8601 datetime): {value!r}") from exc
+        raise HTTPException(
+            400, texts.text("staff", "open311.errors.bad_datetime", value=repr(value))
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
@@ -183,7 +201,9 @@ def _service_categories(service_code: str | None) -> list[str] | None:
     for code in codes:
         category = category_by_service_code(code)
         if category is None:
-            raise HTTPException(400, f"未知的 service_code (unknown service_code): {code!r}")
+            raise HTTPException(
+                400, texts.text("staff", "open311.errors.unknown_service_code", code=repr(code))
+            )
         names.append(category.name)
     return names
 
@@ -194,7 +214,7 @@ def _status_codes(status: str | None) -> list[str] | None:
         return None
     if not wanted <= {"open", "closed"}:
         raise HTTPException(
-            400, f"status 只能是 open 或 closed (status must be open|closed): {status!r}"
+            400, texts.text("staff", "open311.errors.bad_status", status=repr(status))
         )
     if wanted == {"open", "closed"}:
         return None
@@ -203,12 +223,12 @@ def _status_codes(status: str | None) -> list[str] | None:
 
 
 # -- endpoints ---------------------------------------------------------------------------------
-@router.get("/services.json", response_model=None)
+@router.get("/services.json", response_model=list[Service], responses=ERRORS)
 def list_services(jurisdiction_id: str | None = None) -> list[Service]:
     return [service_of(c) for c in categories().values()]
 
 
-@router.get("/requests.json", response_model=None)
+@router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS)
 def list_requests(
     store: StoreDep,
     settings: SettingsDep,
@@ -230,8 +250,9 @@ def list_requests(
     end = parse_when(end_date, tz, end_of_day=True) if end_date else None
     if start is None and end is None:
         start = utcnow() - DEFAULT_WINDOW
-    issues = store.search(
-        statuses_in=_status_codes(status),
+    issues = queries.service_requests(
+        store,
+        statuses=_status_codes(status),
         categories_any=_service_categories(service_code),
         start=start,
         end=end,
@@ -240,13 +261,19 @@ def list_requests(
     return [request_of(i, tz) for i in issues]
 
 
-@router.get("/requests/{service_request_id}.json", response_model=None)
+@router.get(
+    "/requests/{service_request_id}.json",
+    response_model=list[ServiceRequest],
+    responses=ERRORS,
+)
 def get_request(
     service_request_id: str, store: StoreDep, settings: SettingsDep
 ) -> list[ServiceRequest]:
     issue = store.get(normalise_ticket(service_request_id) or service_request_id)
     if issue is None:
-        raise IssueNotFound(f"没有这个举报编号 (no service request {service_request_id!r})")
+        raise IssueNotFound(
+            texts.text("staff", "open311.errors.no_request", id=repr(service_request_id))
+        )
     return [request_of(issue, ZoneInfo(settings.timezone))]
 
 
@@ -255,12 +282,12 @@ def _check_api_key(given: str | None, settings: Settings) -> None:
     expected = settings.open311_api_key
     if expected is None or not expected.get_secret_value():
         logger.warning("open311 POST refused: no api key configured (GW_OPEN311_API_KEY)")
-        raise NotAuthorized("本接口暂未开放提交 (submitting is disabled on this server)")
+        raise NotAuthorized(texts.text("staff", "open311.errors.post_disabled"))
     if not given or not secrets.compare_digest(
         given.encode("utf-8"), expected.get_secret_value().encode("utf-8")
     ):
         logger.warning("open311 POST refused: missing or wrong api_key")
-        raise NotAuthorized("api_key 无效或缺失 (invalid or missing api_key)")
+        raise NotAuthorized(texts.text("staff", "open311.errors.bad_api_key"))
 
 
 def _coordinate(value: str | None, name: str) -> float | None:
@@ -269,7 +296,7 @@ def _coordinate(value: str | None, name: str) -> float | None:
     try:
         return float(value)
     except ValueError as exc:
-        raise InvalidReport(f"{name} 不是数字 ({name} is not a number)") from exc
+        raise InvalidReport(texts.text("staff", "open311.errors.not_a_number", name=name)) from exc
 
 
 def full_name(first_name: str | None, last_name: str | None) -> str | None:
@@ -300,7 +327,7 @@ def _draft_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-@router.post("/requests.json", response_model=None)
+@router.post("/requests.json", response_model=list[PostedRequest], responses=ERRORS)
 def create_request(
     store: StoreDep,
     settings: SettingsDep,
@@ -324,19 +351,21 @@ def create_request(
     address_string, description = repair_raw_utf8(address_string), repair_raw_utf8(description)
     first_name, last_name = repair_raw_utf8(first_name), repair_raw_utf8(last_name)
     if not service_code:
-        raise InvalidReport("缺少 service_code (service_code is required; see services.json)")
+        raise InvalidReport(texts.text("staff", "open311.errors.missing_service_code"))
     category = category_by_service_code(service_code.strip())
     if category is None:
-        raise InvalidReport(f"未知的 service_code (unknown service_code): {service_code!r}")
+        raise InvalidReport(
+            texts.text("staff", "open311.errors.unknown_service_code", code=repr(service_code))
+        )
     latitude, longitude = _coordinate(lat, "lat"), _coordinate(long, "long")
     if (latitude is None) != (longitude is None):
-        raise InvalidReport("lat 和 long 须同时提供 (lat and long go together)")
+        raise InvalidReport(texts.text("staff", "open311.errors.lat_long_together"))
     address = (address_string or "").strip() or None
     if latitude is None and address is None:
-        raise InvalidReport("缺少位置：请提供 lat/long 或 address_string (location is required)")
+        raise InvalidReport(texts.text("staff", "open311.errors.missing_location"))
     text = (description or "").strip()
     if not text:
-        raise InvalidReport("缺少问题描述 (description is required)")
+        raise InvalidReport(texts.text("staff", "open311.errors.missing_description"))
     name = full_name(first_name, last_name)
     try:
         draft = IssueDraft(
@@ -356,5 +385,6 @@ def create_request(
     except ValidationError as exc:
         raise InvalidReport(_draft_errors(exc)) from exc
     issue, _new = store.file(draft)
-    notice = f"{statuses()['received'].citizen}举报编号：{issue.ticket}。"
+    received = statuses()["received"].citizen
+    notice = texts.text("staff", "open311.notice", received=received, ticket=issue.ticket)
     return [PostedRequest(service_request_id=issue.ticket, service_notice=notice, account_id=None)]

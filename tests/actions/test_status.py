@@ -7,6 +7,7 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionCheckStatus
+from bot.casework.commands import CaseWork
 from bot.casework.store import CaseStore
 from tests.actions.conftest import user_turn
 from tests.factories import draft
@@ -33,7 +34,7 @@ async def test_status_reflects_a_staff_change(
     store: CaseStore, dispatcher: CollectingDispatcher
 ) -> None:
     issue, _ = store.file(draft(reporter_sender_id="citizen-9"))
-    store.change_status(
+    CaseWork(store).change_status(
         issue.ticket, "accepted", actor="staff-1", note="已受理，将于3个工作日内现场核查"
     )
     tracker = user_turn(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from wechatpy import parse_message
 
+from bot import texts
 from connectors.wechat_menu import install
 from connectors.wechat_support import (
     ApiClient,
@@ -23,7 +24,6 @@ from connectors.wechat_support import (
     mask_user,
     render_buttons,
     template_payload,
-    texts,
     translate,
     within_service_window,
 )
@@ -142,7 +142,7 @@ def test_buttons_become_a_numbered_menu(
     assert got == payloads
     for line in expected_lines:
         assert line in text.splitlines()
-    assert (texts()["menu_hint"] in text) == bool(buttons)
+    assert (texts.text("citizen", "wechat.menu_hint") in text) == bool(buttons)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from bot.casework.schemas import IssueDraft
 from bot.casework.store import CaseStore
 from bot.ops.stack import Ports, Stack, latest_model
 from tests.e2e.conftest import _free_port
+from tests.factories import quiet_work
 from tests.fakes.wechat_api import FakeWeChatAPI
 from tests.fakes.wechat_server import WeChatServer, fixture, sign
 
@@ -323,7 +324,7 @@ def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) ->
     notifier = wechat.notifier(store)
     try:
         before = len(wechat.api.texts_to(citizen.openid))
-        issue = store.change_status(ticket_no, "accepted", actor="staff:e2e")
+        issue = quiet_work(store).change_status(ticket_no, "accepted", actor="staff:e2e")
         notifier.status_changed(issue, issue.events[-1])
         pushed = citizen.replies("已受理", timeout=30)
         assert ticket_no in pushed, pushed
@@ -360,7 +361,7 @@ def test_status_push_outside_the_window_uses_a_template_and_failures_are_recorde
         )
         # The first template send fails (WeChat busy): retried with backoff, then delivered.
         wechat.api.fail("message/template/send", times=1, status=500)
-        changed = store.change_status(issue.ticket, "accepted", actor="staff:e2e")
+        changed = quiet_work(store).change_status(issue.ticket, "accepted", actor="staff:e2e")
         notifier.status_changed(changed, changed.events[-1])
         assert wechat.api.wait_for(
             lambda: bool(wechat.api.sent("message/template/send", stranger)), 20
@@ -383,7 +384,9 @@ def test_status_push_outside_the_window_uses_a_template_and_failures_are_recorde
 
         # The citizen unsubscribed (43004): no retry helps; the issue records it as undelivered.
         wechat.api.fail("message/template/send", times=1, errcode=43004)
-        changed = store.change_status(issue.ticket, "routed", actor="staff:e2e")
+        changed = quiet_work(store).route(
+            issue.ticket, department="生态环境局", district="涪城区", actor="staff:e2e"
+        )
         notifier.status_changed(changed, changed.events[-1])
         assert wechat.api.wait_for(
             lambda: (

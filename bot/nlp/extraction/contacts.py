@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.nlp.tickets import TICKET_RE
 from bot.nlp.privacy import normalise_phone
+from bot.nlp.tickets import TICKET_RE
 
 _TICKET_IN_TEXT = TICKET_RE
 

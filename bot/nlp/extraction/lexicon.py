@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from bot.nlp.extraction._data import load_yaml
+from bot.nlp.extraction._data import DeniedAfter, lexicon_file
 
 _lock = threading.Lock()
 
@@ -69,46 +69,40 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     with _lock:
-        raw = load_yaml("lexicon.yml")
+        raw = lexicon_file()
         words: dict[str, str] = {}
-        for fine, phenomena in raw["types"].items():
+        for fine, phenomena in raw.types.items():
             for w in phenomena:
-                words.setdefault(str(w), fine)
+                words.setdefault(w, fine)
+        smell = raw.water_smell
         return Lexicon(
             words=words,
             lengths=tuple(sorted({len(w) for w in words}, reverse=True)),
             first_chars=frozenset(w[0] for w in words),
-            parents=dict(raw.get("parents", {})),
-            categories=tuple(raw["categories"]),
-            negators=tuple(sorted(raw.get("negators", []), key=len, reverse=True)),
-            negation_gap=int(raw.get("negation_gap", 2)),
-            not_negation=tuple(raw.get("not_negation", [])),
-            denied_after=_denied_after_re(raw.get("denied_after") or {}),
-            conditions=tuple(raw.get("conditions") or ()),
-            blockers={k: tuple(v or ()) for k, v in (raw.get("blockers") or {}).items()},
-            weak={str(k): tuple(v or ()) for k, v in (raw.get("weak") or {}).items()},
-            boost_window=int(raw.get("boost_window", 6)),
-            patterns=tuple(
-                (re.compile(p["re"]), str(p["type"]), bool(p.get("weak")), bool(p.get("absorbs")))
-                for p in raw.get("patterns") or ()
-            ),
-            place_words=frozenset(str(w) for w in raw.get("place_words") or ()),
-            water_smells=frozenset(
-                str(w) for w in (raw.get("water_smell") or {}).get("smells", ())
-            ),
-            smell_sources=tuple(str(w) for w in (raw.get("water_smell") or {}).get("sources", ())),
-            not_smell_sources=tuple(
-                str(w) for w in (raw.get("water_smell") or {}).get("not_sources", ())
-            ),
-            fresh_water=tuple(str(w) for w in raw.get("fresh_water") or ()),
+            parents=dict(raw.parents),
+            categories=tuple(raw.categories),
+            negators=tuple(sorted(raw.negators, key=len, reverse=True)),
+            negation_gap=raw.negation_gap,
+            not_negation=tuple(raw.not_negation),
+            denied_after=_denied_after_re(raw.denied_after),
+            conditions=tuple(raw.conditions),
+            blockers={k: tuple(v) for k, v in raw.blockers.items()},
+            weak={k: tuple(v) for k, v in raw.weak.items()},
+            boost_window=raw.boost_window,
+            patterns=tuple((re.compile(p.re), p.type, p.weak, p.absorbs) for p in raw.patterns),
+            place_words=frozenset(raw.place_words),
+            water_smells=frozenset(smell.smells),
+            smell_sources=tuple(smell.sources),
+            not_smell_sources=tuple(smell.not_sources),
+            fresh_water=tuple(raw.fresh_water),
         )
 
 
-def _denied_after_re(raw: dict[str, list[str]]) -> re.Pattern[str] | None:
-    denials = sorted((str(d) for d in raw.get("denials") or ()), key=len, reverse=True)
+def _denied_after_re(raw: DeniedAfter) -> re.Pattern[str] | None:
+    denials = sorted(raw.denials, key=len, reverse=True)
     if not denials:
         return None
-    adverbs = sorted((str(a) for a in raw.get("adverbs") or ()), key=len, reverse=True)
+    adverbs = sorted(raw.adverbs, key=len, reverse=True)
     adv = "|".join(map(re.escape, adverbs))
     return re.compile(rf"(?:{adv}){{0,2}}(?:{'|'.join(map(re.escape, denials))})")
 

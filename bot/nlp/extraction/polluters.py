@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.nlp.extraction import segment
-from bot.nlp.extraction._data import load_yaml
+from bot.nlp.extraction._data import polluters_file
 
 _ADDRESS_END = re.compile(r"(?:村|组|社区|街道|镇|乡|路|街|巷|号|栋|楼|旁|边|侧|米|处|门口)$")
 #: Address, distance and direction words a walk back may swallow inside one jieba word (组鑫源,
@@ -100,22 +100,22 @@ class Candidate:
 
 @lru_cache(maxsize=1)
 def _config() -> Config:
-    raw = load_yaml("polluters.yml")
-    facility = raw.get("facility_suffixes") or []
-    suffixes = sorted(set(raw["suffixes"]) | set(facility), key=len, reverse=True)
+    raw = polluters_file()
+    facility = raw.facility_suffixes
+    suffixes = sorted(set(raw.suffixes) | set(facility), key=len, reverse=True)
     return Config(
         suffix_re=re.compile("|".join(re.escape(s) for s in suffixes)),
-        stop_words=frozenset(raw["stop_words"]),
-        generic=frozenset(raw["generic"]),
-        break_chars=str(raw["break_chars"]),
-        max_len=int(raw["max_len"]),
+        stop_words=frozenset(raw.stop_words),
+        generic=frozenset(raw.generic),
+        break_chars=raw.break_chars,
+        max_len=raw.max_len,
         facility=frozenset(facility),
-        continues_as_place=tuple(raw.get("continues_as_place") or ()),
-        exonerated_after=tuple(raw.get("exonerated_after") or ()),
-        not_names=frozenset(raw.get("not_names") or ()),
+        continues_as_place=tuple(raw.continues_as_place),
+        exonerated_after=tuple(raw.exonerated_after),
+        not_names=frozenset(raw.not_names),
         suffixes=frozenset(suffixes),
-        not_places=frozenset(raw.get("not_places") or ()),
-        clause_end_re=re.compile(rf"[{re.escape(str(raw['break_chars']))}（）()]|$"),
+        not_places=frozenset(raw.not_places),
+        clause_end_re=re.compile(rf"[{re.escape(raw.break_chars)}（）()]|$"),
     )
 
 

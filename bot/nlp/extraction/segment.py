@@ -12,7 +12,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING
 
-from bot.nlp.extraction._data import data_path, load_yaml
+from bot.nlp.extraction._data import data_path, lexicon_file, polluters_file
 
 if TYPE_CHECKING:
     import jieba
@@ -26,11 +26,9 @@ _tokenizer: jieba.Tokenizer | None = None
 def _extra_words() -> list[str]:
     """Lexicon words and polluter suffixes also become jieba words (偷排, 渗滤液, 养殖场)."""
     words: list[str] = []
-    lexicon = load_yaml("lexicon.yml")
-    for phenomena in lexicon["types"].values():
+    for phenomena in lexicon_file().types.values():
         words.extend(phenomena)
-    polluters = load_yaml("polluters.yml")
-    words.extend(polluters["suffixes"])
+    words.extend(polluters_file().suffixes)
     return [w for w in words if len(w) >= 2]
 
 

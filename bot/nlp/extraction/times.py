@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.nlp.extraction._data import load_yaml
+from bot.nlp.extraction._data import times_file
 
 _CN_NUM = "零〇一二两三四五六七八九十"
 _NUM = rf"(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})"
@@ -26,13 +26,11 @@ _PATTERNS = [
 
 @lru_cache(maxsize=1)
 def _regex() -> re.Pattern[str]:
-    vocab = load_yaml("times.yml")
-    words: list[str] = []
-    for key in ("frequency", "day_part", "day"):
-        words.extend(vocab[key])
+    vocab = times_file()
+    words: list[str] = [*vocab.frequency, *vocab.day_part, *vocab.day]
     words.sort(key=len, reverse=True)
     word_alt = "|".join(re.escape(w) for w in words)
-    trailer = "|".join(re.escape(w) for w in sorted(vocab["trailer"], key=len, reverse=True))
+    trailer = "|".join(re.escape(w) for w in sorted(vocab.trailer, key=len, reverse=True))
     return re.compile(rf"(?:{'|'.join(_PATTERNS)}|{word_alt})(?:{trailer})?")
 
 

@@ -1,6 +1,17 @@
-"""Staff console (工作台): login with roles, the ledger, issue handling, exports and reports."""
+"""Staff console (工作台): login with roles, the ledger, issue handling, exports and reports.
 
-from bot.web.console import reports as _reports  # noqa: F401  (registers its pages on the router)
-from bot.web.console.views import STATIC_DIR, render_error, router
+Importing the package registers every page on `router` (each module adds its own routes).
+"""
+
+from bot.web.console import (  # noqa: F401  (each registers its pages on the router)
+    actions,
+    callbacks,
+    exports,
+    issue,
+    listing,
+    reports,
+    session,
+)
+from bot.web.console.pages import STATIC_DIR, render_error, router
 
 __all__ = ["STATIC_DIR", "render_error", "router"]

@@ -1,6 +1,7 @@
 """Server-side SVG charts for the monthly report: no JavaScript, no CDN, prints as drawn.
 
-Labels are escaped here (markupsafe) because the result is inserted into templates as Markup.
+Labels are escaped here (markupsafe) because the result is inserted into templates as Markup;
+the few words a chart writes itself come from the staff catalogue.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from bot import texts
+
 PALETTE = ("#2f6b3f", "#4f9a5f", "#8cc08f", "#d9a441", "#c0583f", "#5b7fa8", "#8a6fb0", "#7a7a7a")
+
+
+def _empty() -> Markup:
+    """What a chart without data shows instead."""
+    return Markup('<p class="empty">{}</p>').format(texts.text("staff", "console.charts.empty"))
 
 
 def bar_chart(
@@ -18,7 +26,7 @@ def bar_chart(
 ) -> Markup:
     """Horizontal bars, one per (label, value), largest first as given."""
     if not items:
-        return Markup('<p class="empty">本月没有数据。</p>')
+        return _empty()
     label_w, gap = 110, 6
     height = len(items) * (bar + gap) + 10
     top = max(v for _, v in items) or 1
@@ -44,7 +52,7 @@ def pie_chart(items: Sequence[tuple[str, int]], *, size: int = 180, title: str =
     """A donut with a legend; slices in the order given."""
     total = sum(v for _, v in items)
     if not total:
-        return Markup('<p class="empty">本月没有数据。</p>')
+        return _empty()
     r, cx, cy = size / 2 - 4, size / 2, size / 2
     legend_w = 200
     height = max(size, len(items) * 22 + 10)
@@ -88,8 +96,10 @@ def position_map(lat: float, lon: float, *, size: int = 240) -> Markup:
     and the numbers to type into the map software on the staff's own machine.
     """
     half = size / 2
+    label = escape(texts.text("staff", "console.charts.map_label"))
+    scale = escape(texts.text("staff", "console.charts.map_scale"))
     parts = [
-        f'<svg class="map" role="img" aria-label="位置示意" viewBox="0 0 {size} {size}" width="{size}"'
+        f'<svg class="map" role="img" aria-label="{label}" viewBox="0 0 {size} {size}" width="{size}"'
         f' height="{size}" xmlns="http://www.w3.org/2000/svg">'
         f'<rect width="{size}" height="{size}" fill="#eef4ee" stroke="#9bb59f"/>'
     ]
@@ -101,7 +111,7 @@ def position_map(lat: float, lon: float, *, size: int = 240) -> Markup:
         )
     parts.append(
         f'<circle cx="{half}" cy="{half}" r="7" fill="#c0583f" stroke="#fff" stroke-width="2"/>'
-        f'<text x="6" y="16" font-size="11">N ↑ 每格约 250 米</text>'
+        f'<text x="6" y="16" font-size="11">{scale}</text>'
         f'<text x="6" y="{size - 8}" font-size="11">{lat:.6f}, {lon:.6f}</text></svg>'
     )
     return Markup("".join(parts))

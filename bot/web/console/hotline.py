@@ -18,10 +18,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from bot import texts
+from bot.casework import access
 from bot.config import Settings
 from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS
+from bot.web.console.pages import render_page
 from bot.web.console.security import Member, Office
-from bot.web.console.views import _page
 from bot.web.deps import app_settings
 from bot.web.hotline_client import HotlineClient, HotlineReply, HotlineUnavailable
 
@@ -31,13 +33,17 @@ router = APIRouter(prefix="/console/hotline", tags=["console"], include_in_schem
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 FormStr = Annotated[str, Form()]
-UNREACHABLE = {
-    "error": {
-        "code": "unavailable",
-        "message": "热线通道（机器人）暂时无法连接，请稍后再试",
-        "message_en": "the hotline channel (Rasa server) is unreachable",
+
+
+def _unreachable() -> dict[str, Any]:
+    """The answer while the Rasa server does not answer, in the channel's own error shape."""
+    return {
+        "error": {
+            "code": "unavailable",
+            "message": texts.text("staff", "console.hotline.unreachable"),
+            "message_en": "the hotline channel (Rasa server) is unreachable",
+        }
     }
-}
 
 
 def _client(settings: Settings) -> HotlineClient:
@@ -52,7 +58,7 @@ def _json(reply: HotlineReply) -> JSONResponse:
 @router.get("", response_class=HTMLResponse)
 def hotline_page(request: Request, member: Member, settings: SettingsDep) -> HTMLResponse:
     now = datetime.now(ZoneInfo(settings.timezone))
-    return _page(
+    return render_page(
         request,
         "hotline.html",
         member,
@@ -61,7 +67,7 @@ def hotline_page(request: Request, member: Member, settings: SettingsDep) -> HTM
         call_id=f"{now:%Y%m%d%H%M}-{uuid.uuid4().hex[:6]}",
         started_at=now.strftime("%Y-%m-%dT%H:%M"),
         max_chars=MAX_TRANSCRIPT_CHARS,
-        can_file=member.role == "office",
+        can_file=access.may_handle(member),
     )
 
 
@@ -71,7 +77,7 @@ async def _send(settings: Settings, payload: dict[str, Any]) -> JSONResponse:
         reply = await run_in_threadpool(client.post, payload)
     except HotlineUnavailable:
         logger.error("console hotline: channel unreachable at %s", settings.rasa_url)
-        return JSONResponse(UNREACHABLE, status_code=503)
+        return JSONResponse(_unreachable(), status_code=503)
     finally:
         client.close()
     return _json(reply)

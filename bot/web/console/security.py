@@ -1,7 +1,8 @@
 """Console access: the logged-in member of every request, CSRF checks, role checks.
 
-GET pages without a session are redirected to the login page (bot.web.console.views.render_error
-turns the 401 into that redirect); POSTs without one get 401, with a bad CSRF token 403.
+GET pages without a session are redirected to the login page (bot.web.console.pages.render_error
+turns the 401 into that redirect); POSTs without one get 401, with a bad CSRF token 403. Which role
+may do what is bot/casework/access.py's answer; here it becomes FastAPI dependencies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
+from bot import texts
+from bot.casework import access
 from bot.casework.accounts import Accounts, StaffMember
 from bot.exceptions import GreenWhistleError, NotAuthorized
 from bot.web.deps import app_settings, case_store
@@ -36,7 +39,7 @@ def accounts(request: Request) -> Accounts:
 def current_member(request: Request) -> StaffMember:
     member = accounts(request).resolve(request.cookies.get(SESSION_COOKIE))
     if member is None:
-        raise LoginRequired("请先登录工作台")
+        raise LoginRequired(texts.text("staff", "console.errors.login_required"))
     request.state.member = member
     return member
 
@@ -48,21 +51,21 @@ def check_csrf(member: Member, csrf_token: Annotated[str, Form()] = "") -> Staff
     """Every state-changing form carries the session's CSRF token."""
     if not csrf_token or not secrets.compare_digest(csrf_token, member.csrf_token):
         logger.warning("console: CSRF token missing or wrong (user_id=%s)", member.id)
-        raise NotAuthorized("页面已过期或请求来源不明，请刷新页面后重试 (CSRF)")
+        raise NotAuthorized(texts.text("staff", "console.errors.csrf"))
     return member
 
 
 def writer(member: Annotated[StaffMember, Depends(check_csrf)]) -> StaffMember:
     """A member who may change issues (not the read-only leader)."""
-    if not member.can_write:
-        raise NotAuthorized("只读账号不能修改举报")
+    if not access.may_write(member):
+        raise NotAuthorized(texts.text("staff", "console.errors.read_only"))
     return member
 
 
 def office(member: Annotated[StaffMember, Depends(writer)]) -> StaffMember:
     """The intake office only: accept, route, merge, transfer, edit, call-backs."""
-    if member.role != "office":
-        raise NotAuthorized("只有污防办（受理）账号可以执行此操作")
+    if not access.may_handle(member):
+        raise NotAuthorized(texts.text("staff", "console.errors.office_only"))
     return member
 
 

@@ -9,7 +9,7 @@ import pytest
 from bot.casework.duplicates import DupKey, distance_m, match, normalise_address, normalise_polluter
 from bot.casework.models import utcnow
 from bot.casework.store import CaseStore
-from tests.factories import draft
+from tests.factories import close, draft, quiet_work
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_filing_links_likely_duplicates(store: CaseStore) -> None:
 def test_old_or_closed_issues_are_not_duplicates(store: CaseStore) -> None:
     store.file(draft(polluter="鑫达砖厂"), now=utcnow() - timedelta(days=60))
     closed, _ = store.file(draft(polluter="鑫达砖厂"), now=utcnow() - timedelta(days=2))
-    store.change_status(closed.ticket, "closed", actor="t")
+    close(quiet_work(store), closed.ticket)
     new, _ = store.file(draft(polluter="鑫达砖厂"))
     assert new.duplicate_count == 0
 

@@ -10,7 +10,7 @@ from bot.casework.filing import refresh_derived
 from bot.casework.ledger import IssueFilter, Ledger
 from bot.casework.models import Issue, utcnow
 from bot.casework.store import CaseStore
-from tests.factories import draft
+from tests.factories import close, draft, quiet_work
 
 
 def _search(led: Ledger, q: str) -> set[str]:
@@ -34,14 +34,14 @@ def test_search_uses_index_and_keeps_substring_semantics(store: CaseStore) -> No
     assert _search(led, a.ticket.lower()) == {a.ticket}
     assert _search(led, '"鑫达"') == set()  # quotes are text, not FTS syntax
 
-    with store._session() as s:  # an edit re-indexes (triggers)
+    with store.transaction() as s:  # an edit re-indexes (triggers)
         issue = s.execute(select(Issue).where(Issue.id == a.id)).scalar_one()
         issue.polluter = "永兴养殖场"
         refresh_derived(issue)
         s.commit()
     assert _search(led, "鑫达砖厂") == set()
     assert _search(led, "永兴养殖") == {a.ticket}
-    with store._session() as s:
+    with store.transaction() as s:
         s.execute(delete(Issue).where(Issue.id == a.id))
         s.commit()
     assert _search(led, "永兴养殖") == set()
@@ -59,3 +59,14 @@ def test_filtered_total_is_capped(store: CaseStore, monkeypatch: pytest.MonkeyPa
     assert (len(rows), total, more) == (1, 5, False)  # counted past the page asked for
     rows, total, more = led.page(IssueFilter(), page=1, size=2, now=now)
     assert (total, more) == (5, False)  # the whole ledger: counted exactly
+
+
+def test_status_and_category_filters(store: CaseStore) -> None:
+    a = store.file(draft(categories=["水"]))[0]
+    b = store.file(draft(categories=["噪声", "大气"]))[0]
+    close(quiet_work(store), b.ticket)
+    led = Ledger(store)
+    noise, _, _ = led.page(IssueFilter(category="噪声"), page=1, size=50, now=utcnow())
+    assert [i.ticket for i in noise] == [b.ticket]
+    received, _, _ = led.page(IssueFilter(statuses=["received"]), page=1, size=50, now=utcnow())
+    assert [i.ticket for i in received] == [a.ticket]

@@ -8,12 +8,13 @@ import pytest
 
 from bot.casework import notify
 from bot.casework.catalog import statuses
-from bot.casework.commands import CaseWork, citizen_message
-from bot.casework.lifecycle import FEEDBACK_QUESTION, check, citizen_status, rules
+from bot.casework.commands import CaseWork
+from bot.casework.lifecycle import check, citizen_status, feedback_question, rules
+from bot.casework.notify import callback_script
 from bot.casework.schemas import EventView, IssueView
 from bot.casework.store import CaseStore
-from bot.exceptions import InvalidReport, InvalidTransition
-from bot.intake.interpret import Context, status_variables
+from bot.exceptions import InvalidReport, InvalidTransition, IssueNotFound
+from bot.intake import Context, status_variables
 from tests.factories import draft
 
 Sent = list[tuple[IssueView, EventView]]
@@ -76,6 +77,25 @@ def work(store: CaseStore) -> CaseWork:
     return CaseWork(store)
 
 
+def test_change_status_is_audited(store: CaseStore, work: CaseWork, sent: Sent) -> None:
+    issue, _ = store.file(draft())
+    changed = work.change_status(issue.ticket, "accepted", actor="staff-7", note="已受理")
+    assert changed.status == "accepted"
+    last = changed.events[-1]
+    assert (last.actor, last.from_status, last.to_status, last.note) == (
+        "staff-7",
+        "received",
+        "accepted",
+        "已受理",
+    )
+    with pytest.raises(InvalidTransition):
+        work.change_status(issue.ticket, "accepted", actor="staff-7")
+    with pytest.raises(InvalidTransition):
+        work.change_status(issue.ticket, "flying", actor="staff-7")
+    with pytest.raises(IssueNotFound):
+        work.change_status("HB-20000101-0001", "accepted", actor="staff-7")
+
+
 def test_full_chain_is_audited_and_notified(store: CaseStore, work: CaseWork, sent: Sent) -> None:
     issue, _ = store.file(draft(categories=["扬尘"], phenomenon="工地扬尘很大"))
     assert issue.department == "住建局" and "construction-dust" in (issue.route_rule or "")
@@ -97,7 +117,7 @@ def test_full_chain_is_audited_and_notified(store: CaseStore, work: CaseWork, se
     # The bot's answer and the console's "what the citizen sees" are the same words.
     assert status_variables(done, Context())["status_note"] == citizen_status(done)[1]
     assert "覆盖裸土" in citizen_status(done)[1]
-    assert FEEDBACK_QUESTION in status_variables(done, Context())["status_note"]
+    assert feedback_question() in status_variables(done, Context())["status_note"]
 
 
 def test_unsatisfied_reopens_and_satisfied_closes(
@@ -140,7 +160,7 @@ def test_hotline_changes_make_callback_tasks(store: CaseStore, work: CaseWork) -
 
     issue, _ = store.file(draft(channel="hotline"))
     work.accept(issue.ticket, actor="a")
-    with store._session() as s:
+    with store.transaction() as s:
         tasks = list(s.execute(select(CallbackTask)).scalars())
     assert len(tasks) == 1 and issue.ticket in tasks[0].message and "已受理" in tasks[0].message
     work.complete_callback(tasks[0].id, actor="坐席1", outcome="已电话告知")
@@ -176,7 +196,7 @@ def test_edit_is_audited_and_searchable(store: CaseStore, work: CaseWork) -> Non
         {"polluter": "鑫达砖厂", "categories": "大气、水", "latitude": "31.5"},
         actor="李四",
     )
-    with store._session() as s:
+    with store.transaction() as s:
         edits = {
             e.field: (e.old_value, e.new_value) for e in s.execute(select(FieldEdit)).scalars()
         }
@@ -196,7 +216,7 @@ def test_citizen_message_plain_chinese(store: CaseStore, work: CaseWork, sent: S
         issue.ticket, reason="该问题属于市场监管部门职责，已转交市市场监管局办理。", actor="a"
     )
     view, event = sent[-1]
-    text = citizen_message(view, event)
+    text = callback_script(view, event)
     assert issue.ticket in text and "已转办" in text and "市场监管" in text
 
 

@@ -16,7 +16,7 @@ from bot.casework.models import Notification
 from bot.casework.notify import Notifier, compose, outbox_for
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
-from tests.factories import draft
+from tests.factories import draft, quiet_work
 
 
 class FakeChannel:
@@ -74,7 +74,7 @@ def rows(store: CaseStore) -> list[Notification]:
 
 def accepted(store: CaseStore, channel: str = "wechat", note: str | None = None) -> IssueView:
     issue, _ = store.file(draft(channel=channel, reporter_sender_id="o-citizen"))
-    return store.change_status(issue.ticket, "accepted", actor="staff:test", note=note)
+    return quiet_work(store).change_status(issue.ticket, "accepted", actor="staff:test", note=note)
 
 
 def test_message_text_uses_the_staff_note_or_the_status_line(store: CaseStore) -> None:

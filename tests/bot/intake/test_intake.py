@@ -1,4 +1,4 @@
-"""bot.intake.interpret: report fields from chat messages, summaries, drafts, status answers."""
+"""bot.intake: report fields from chat messages, summaries, drafts, status answers."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from typing import Any
 import pytest
 
 from bot.casework.schemas import EventView, IssueView
-from bot.intake.interpret import (
+from bot.intake import (
     Context,
     build_draft,
-    categories_from_answer,
     interpret,
-    is_unknown,
     may_view,
     status_variables,
-    strip_trigger,
     summary_variables,
 )
+from bot.intake.categories import categories_from_answer
+from bot.nlp.extraction.answers import is_unknown, strip_trigger
 
 CTX = Context()
 

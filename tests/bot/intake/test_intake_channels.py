@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.intake.interpret import Context, build_draft, interpret, pin_coordinates
+from bot.intake import Context, build_draft, interpret
+from bot.intake.places import pin_coordinates
 
 CTX = Context()
 PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}

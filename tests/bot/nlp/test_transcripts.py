@@ -1,4 +1,4 @@
-"""bot/nlp/transcripts.py: speakers, the caller's complaint, draft fields and their sentences."""
+"""bot/nlp/transcripts/: speakers, the caller's complaint, draft fields and their sentences."""
 
 from __future__ import annotations
 
@@ -246,9 +246,9 @@ def test_a_5000_character_call_drafts_quickly() -> None:
 
 
 def test_intake_turns_the_channel_draft_into_slots() -> None:
-    """bot.intake.interpret.hotline_update: what the first message of a call sets (app side of the channel)."""
-    from bot.intake.interpret import Context, interpret
-    from bot.intake.interpret import build_draft as issue_draft
+    """bot.intake.hotline.hotline_update: what the first message of a call sets (app side of the channel)."""
+    from bot.intake import Context, interpret
+    from bot.intake import build_draft as issue_draft
 
     d = _draft(_case(FIXTURES[0])["transcript"])
     metadata = {

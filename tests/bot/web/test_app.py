@@ -13,16 +13,17 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 import bot.web.deps
+from bot.casework import queries
 from bot.casework.catalog import categories, statuses
 from bot.casework.models import utcnow
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
 from bot.config import Settings
 from bot.web.app import create_app
-from bot.web.console.views import PAGE_SIZE
+from bot.web.console.listing import PAGE_SIZE
 from bot.web.open311 import repair_raw_utf8
 from tests.console_login import csrf_of, login
-from tests.factories import draft
+from tests.factories import draft, quiet_work
 
 API_KEY = "test-open311-key-3f9a"
 PHONE = "13912345678"
@@ -72,11 +73,11 @@ def test_store_is_built_lazily_on_first_use(
 ) -> None:
     calls: list[int] = []
 
-    def fake_get_store() -> CaseStore:
+    def fake_open_store() -> CaseStore:
         calls.append(1)
         return store
 
-    monkeypatch.setattr(bot.web.deps, "get_store", fake_get_store)
+    monkeypatch.setattr(bot.web.deps, "open_store", fake_open_store)
     app = create_app(settings=settings)
     assert calls == []
     with TestClient(app) as c:
@@ -151,7 +152,10 @@ def test_request_shape(client: TestClient, store: CaseStore) -> None:
 
 def test_closed_status_and_staff_note(client: TestClient, store: CaseStore) -> None:
     issue = file(store)
-    store.change_status(
+    work = quiet_work(store)
+    work.route(issue.ticket, department="生态环境局", district="涪城区", actor="staff:li")
+    work.resolve(issue.ticket, result="已查处", actor="staff:li")
+    work.change_status(
         issue.ticket, "closed", actor="staff:li", note="企业已停产整改，请联系13800001111"
     )
     [req] = client.get(f"/open311/v2/requests/{issue.ticket}.json").json()
@@ -161,7 +165,7 @@ def test_closed_status_and_staff_note(client: TestClient, store: CaseStore) -> N
 
 def test_status_notes_fall_back_to_citizen_text(client: TestClient, store: CaseStore) -> None:
     issue = file(store)
-    store.change_status(issue.ticket, "accepted", actor="staff:li")
+    quiet_work(store).accept(issue.ticket, actor="staff:li")
     [req] = client.get(f"/open311/v2/requests/{issue.ticket}.json").json()
     assert req["status_notes"] == statuses()["accepted"].citizen
 
@@ -194,7 +198,7 @@ def test_request_filters(
         "water_old": file(store, categories=["水"], ago=timedelta(days=3)),
         "water_new": file(store, categories=["水", "大气"], ago=timedelta(hours=2)),
     }
-    store.change_status(issues["water_old"].ticket, "transferred", actor="staff:li")
+    quiet_work(store).transfer(issues["water_old"].ticket, reason="转交水务局", actor="staff:li")
     for key in ("start_date", "end_date"):
         if params.get(key) == "-1d":
             params[key] = (utcnow() - timedelta(days=1)).isoformat()
@@ -259,7 +263,7 @@ def test_no_personal_data_in_open311_output(client: TestClient, store: CaseStore
         phenomenon=f"化工厂偷排污水，我的电话{PHONE}",
         original_text=f"我是{NAME}，电话{PHONE}，化工厂偷排",
     )
-    store.change_status(issue.ticket, "accepted", actor="staff:li", note=f"已电话联系{PHONE}")
+    quiet_work(store).accept(issue.ticket, actor="staff:li", note=f"已电话联系{PHONE}")
     for url in (
         "/open311/v2/requests.json",
         f"/open311/v2/requests/{issue.ticket}.json",
@@ -465,7 +469,7 @@ def test_unexpected_error_is_500_without_details(
     def broken(*_args: Any, **_kwargs: Any) -> list[IssueView]:
         raise RuntimeError("secret internals at /srv/greenwhistle")
 
-    monkeypatch.setattr(store, "search", broken)
+    monkeypatch.setattr(queries, "service_requests", broken)
     with TestClient(create_app(store=store, settings=settings), raise_server_exceptions=False) as c:
         response = c.get("/open311/v2/requests.json")
     assert_open311_error(response, 500)
@@ -533,7 +537,7 @@ def test_console_detail(viewer: TestClient, store: CaseStore) -> None:
         latitude=31.46,
         longitude=104.68,
     )
-    store.change_status(issue.ticket, "accepted", actor="staff:li", note="已受理，转涪城区核查")
+    quiet_work(store).accept(issue.ticket, actor="staff:li", note="已受理，转涪城区核查")
     response = viewer.get(f"/console/issues/{issue.ticket}")
     assert response.status_code == 200
     html = response.text

@@ -1,0 +1,85 @@
+"""Where the problem is: report slots from a found place, a picked candidate or a location pin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot import texts
+from bot.intake.context import Context
+from bot.intake.values import clip
+from bot.nlp.extraction import Extraction, extract
+from bot.nlp.extraction.answers import candidate_words
+
+logger = logging.getLogger(__name__)
+
+
+def place_slots(ex: Extraction, text: str, ctx: Context) -> dict[str, Any]:
+    """location / area / area_parts / address / place_candidates for what extraction found."""
+    place = ex.place
+    out: dict[str, Any] = {"location": clip(text, 300)}
+    if place is None:
+        out["address"] = clip(text, 300)
+        return out
+    if place.is_ambiguous:
+        out["place_candidates"] = list(place.candidates)
+        out["address"] = place.address or None
+        return out
+    if place.district or place.town:
+        out["area"] = place.area_text
+        out["area_parts"] = {
+            "province": place.province or ctx.province,
+            "city": place.city
+            or (ctx.city if not place.province or place.province == ctx.province else None),
+            "district": place.district,
+            "town": place.town,
+        }
+        out["place_candidates"] = None
+    out["address"] = place.address or None
+    return out
+
+
+def resolve_candidate(text: str, candidates: list[str]) -> str | None:
+    """The candidate an answer picks: its number, or the one place its words name."""
+    t = text.strip()
+    if t.isdigit() and 1 <= int(t) <= len(candidates):
+        return candidates[int(t) - 1]
+    words = candidate_words(t)
+    hits = [c for c in candidates if any(part in c for part in words)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def area_slots_from_candidate(candidate: str, ctx: Context) -> dict[str, Any]:
+    """The area slots of a picked candidate; the location and address said before are kept."""
+    ex = extract(candidate, province=ctx.province, city=ctx.city)
+    slots = place_slots(ex, candidate, ctx)
+    slots.pop("location", None)
+    slots.pop("address", None)
+    slots["area"] = slots.get("area") or candidate
+    slots["place_candidates"] = None
+    return slots
+
+
+def ambiguity_message(mention: str | None, candidates: Sequence[str]) -> dict[str, Any]:
+    """The numbered list of places a name may mean, asking which one."""
+    return texts.message(
+        "citizen",
+        "ask.area_ambiguous",
+        mention=mention or texts.text("citizen", "intake.place_unnamed"),
+        candidates="\n".join(f"{i}. {c}" for i, c in enumerate(candidates, 1)),
+    )
+
+
+def pin_coordinates(metadata: Mapping[str, Any] | None) -> dict[str, float]:
+    """latitude/longitude of a location pin in the message metadata, if valid."""
+    pin = (metadata or {}).get("location") if isinstance(metadata, Mapping) else None
+    if not isinstance(pin, Mapping):
+        return {}
+    try:
+        lat, lng = float(pin["latitude"]), float(pin["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return {}
+    return {"latitude": lat, "longitude": lng}

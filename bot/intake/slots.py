@@ -1,0 +1,219 @@
+"""One handler per report slot, dispatched by name (as rasa-sdk's FormValidationAction does).
+
+- `answer_<slot>`: the form asked for this slot; the whole message is the answer.
+- `extract_<slot>`: what a message reveals for a slot nobody has filled yet.
+- `correct_<field>`: a correction of the read-back (地点是…) replaces that field.
+
+Every handler reads the message's one extraction (`Turn.ex`); none extracts again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot import texts
+from bot.intake.categories import categories_from_answer, fine_categories
+from bot.intake.context import Context
+from bot.intake.places import area_slots_from_candidate, place_slots, resolve_candidate
+from bot.intake.turn import Turn, Update
+from bot.intake.values import (
+    anonymous,
+    clip,
+    evidence_later,
+    media_sent,
+    no_evidence,
+    unknown,
+)
+from bot.nlp.extraction import Extraction
+from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown
+from bot.nlp.privacy import normalise_phone
+from bot.nlp.transcripts import FIELDS as FORM_SLOTS
+
+logger = logging.getLogger(__name__)
+
+REPORT_SLOTS = (
+    *FORM_SLOTS,  # the questions the form asks, in order
+    "area_parts",
+    "address",
+    "place_candidates",
+    "has_evidence",
+    "contact_phone",
+    "anonymous",
+    "report_messages",
+    "report_uid",
+    "latitude",
+    "longitude",
+    "hotline_call",
+)
+
+#: Slots that the answer to another slot's question settles too (a place answers both).
+ALSO_ANSWERS: dict[str, tuple[str, ...]] = {"location": ("area",), "area": ("location",)}
+#: The slots a message may fill besides the one asked for, in this order.
+EXTRACTED: tuple[str, ...] = ("categories", "location", "time_text", "polluter", "contact")
+
+
+# -- slot values shared by answers, corrections and the hotline -----------------------------------
+def phone_slots(phone: str) -> dict[str, Any]:
+    return {"contact": phone, "contact_phone": phone, "anonymous": False}
+
+
+def anonymous_slots() -> dict[str, Any]:
+    return {"contact": anonymous(), "contact_phone": None, "anonymous": True}
+
+
+def contact_update(text: str, ex: Extraction) -> Update:
+    """A phone number, 匿名 / 没有, or a request to type the number again."""
+    phones = ex.phones or ([p] if (p := normalise_phone(text)) else [])
+    if phones:
+        return Update(phone_slots(phones[0]))
+    if declines_contact(text):
+        return Update(anonymous_slots())
+    return Update({"contact": None}, [texts.message("citizen", "contact_invalid")])
+
+
+def evidence_slots(text: str, intent: str | None) -> dict[str, Any]:
+    t = text.strip()
+    if intent == "deny" or denies(t):
+        return {"evidence": no_evidence(), "has_evidence": False}
+    if intent == "affirm" and len(t) <= 2:
+        return {"evidence": evidence_later(), "has_evidence": True}
+    return {"evidence": clip(t, 500), "has_evidence": True}
+
+
+def media_evidence(kind: str, slots: Mapping[str, Any]) -> dict[str, Any]:
+    """A photo/video/voice note/link sent in the chat is evidence; several add up."""
+    label = media_sent(kind)
+    previous = str(slots.get("evidence") or "")
+    if previous and previous not in (no_evidence(), evidence_later()) and not is_media(previous):
+        label = previous if label in previous else f"{previous}；{label}"
+    return {"evidence": clip(label, 500), "has_evidence": True}
+
+
+def polluter_value(text: str, ex: Extraction) -> str:
+    return unknown() if is_unknown(text) else clip(ex.polluter or text, 200)
+
+
+class ReportSlots:
+    """The report form's slot handlers; `answer`, `extract` and `correct` pick one by name."""
+
+    def answer(self, slot: str, turn: Turn) -> Update:
+        handler: Callable[[Turn], Update] | None = getattr(self, f"answer_{slot}", None)
+        return handler(turn) if handler else Update()
+
+    def extract(self, slot: str, turn: Turn, upd: Update) -> dict[str, Any]:
+        handler: Callable[[Turn, Update], dict[str, Any]] | None = getattr(
+            self, f"extract_{slot}", None
+        )
+        return handler(turn, upd) if handler else {}
+
+    def correct(self, field_name: str, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        handler: Callable[[str, Extraction, Context], dict[str, Any]] | None = getattr(
+            self, f"correct_{field_name}", None
+        )
+        return handler(value, ex, ctx) if handler else {}
+
+    # -- the answer to the question asked ------------------------------------------------------
+    def answer_description(self, turn: Turn) -> Update:
+        return Update({"description": clip(turn.text)})
+
+    def answer_categories(self, turn: Turn) -> Update:
+        return Update({"categories": categories_from_answer(turn.text, turn.found)})
+
+    def answer_location(self, turn: Turn) -> Update:
+        return Update(place_slots(turn.ex, turn.text, turn.ctx))
+
+    def answer_area(self, turn: Turn) -> Update:
+        """A county/town, a pick among listed candidates, or 不清楚; what they said is kept."""
+        text, slots = turn.text, turn.slots
+        candidates = list(slots.get("place_candidates") or [])
+        chosen = resolve_candidate(text, candidates) if candidates else None
+        if chosen:
+            return Update(area_slots_from_candidate(chosen, turn.ctx))
+        if is_unknown(text):
+            return Update({"area": unknown(), "place_candidates": None})
+        found = place_slots(turn.ex, text, turn.ctx)
+        found.pop("location", None)
+        if not slots.get("address"):
+            found.setdefault("address", clip(text, 300))
+        elif found.get("address") is None:
+            found.pop("address", None)
+        if "area" not in found and not found.get("place_candidates"):
+            found["area"] = clip(text, 100)  # keep what they said; staff will check
+        return Update(found)
+
+    def answer_time_text(self, turn: Turn) -> Update:
+        text, ex = turn.text, turn.ex
+        return Update(
+            {"time_text": clip(text if len(text) <= 40 or not ex.time_text else ex.time_text, 200)}
+        )
+
+    def answer_polluter(self, turn: Turn) -> Update:
+        return Update({"polluter": polluter_value(turn.text, turn.ex)})
+
+    def answer_evidence(self, turn: Turn) -> Update:
+        return Update(evidence_slots(turn.text, turn.intent))
+
+    def answer_contact(self, turn: Turn) -> Update:
+        return contact_update(turn.text, turn.ex)
+
+    # -- what else the message reveals, for slots still empty ---------------------------------
+    def extract_categories(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        described = upd.slots.get("description") or turn.slots.get("description")
+        if turn.found and turn.empty("categories", upd) and described:
+            return {"categories": turn.found}
+        return {}
+
+    def extract_location(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        place = turn.ex.place
+        if not (place and turn.empty("location", upd) and turn.empty("area", upd)):
+            return {}
+        if not (place.district or place.town or place.is_ambiguous):
+            return {}
+        out = place_slots(turn.ex, place.mention or turn.text, turn.ctx)
+        if place.address and not turn.form_active:
+            out["location"] = clip(turn.text, 300)
+        return out
+
+    def extract_time_text(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        if turn.ex.time_text and turn.empty("time_text", upd) and turn.requested_slot != "contact":
+            return {"time_text": turn.ex.time_text}
+        return {}
+
+    def extract_polluter(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        if turn.ex.polluter and turn.empty("polluter", upd):
+            return {"polluter": turn.ex.polluter}
+        return {}
+
+    def extract_contact(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        if turn.ex.phones and turn.empty("contact", upd):
+            return phone_slots(turn.ex.phones[0])
+        return {}
+
+    # -- corrections of the read-back (names from bot.nlp.extraction.corrections) --------------
+    def correct_place(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        slots = place_slots(ex, value, ctx)
+        if not ex.place or not (ex.place.district or ex.place.town or ex.place.is_ambiguous):
+            slots["area"] = None  # ask again which county/town
+            slots["area_parts"] = None
+        return slots
+
+    def correct_time(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        return {"time_text": clip(value, 200)}
+
+    def correct_polluter(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        return {"polluter": polluter_value(value, ex)}
+
+    def correct_type(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        return {"categories": categories_from_answer(value, fine_categories(ex))}
+
+    def correct_contact(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        return contact_update(value, ex).slots
+
+    def correct_description(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        cats = fine_categories(ex)
+        return {"description": clip(value), **({"categories": cats} if cats else {})}
+
+    def correct_evidence(self, value: str, ex: Extraction, ctx: Context) -> dict[str, Any]:
+        return evidence_slots(value, None)
