@@ -1,8 +1,14 @@
-"""Status goal: 我的举报怎么样了 / 查询 HB-20261122-0007 — answered from the case store."""
+"""Status goal: 我的举报怎么样了 / 查询 HB-20261122-0007 — answered from the case store.
+
+Who may see what, and how guessing the phone behind a ticket is slowed down, is
+bot/intake/status.py's answer (`look_up`); this action only reads the turn and says the answer.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,9 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import StoreAction, context, latest_text
 from bot import texts
-from bot.casework import normalise_ticket
+from bot.casework import CaseStore, normalise_ticket
 from bot.exceptions import StoreUnavailable
-from bot.intake import may_view, status_variables
+from bot.intake import look_up, status_variables
 from bot.nlp.privacy import find_phones
 
 logger = logging.getLogger(__name__)
@@ -23,6 +29,12 @@ MAX_LISTED = 3
 
 class ActionCheckStatus(StoreAction, Action):
     """Shows status to the reporter (same sender id) or to whoever gives ticket + phone."""
+
+    def __init__(
+        self, store: CaseStore | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(store)
+        self.clock = clock  # tests move time; None: the real clock
 
     def name(self) -> str:
         return "action_check_status"
@@ -40,24 +52,30 @@ class ActionCheckStatus(StoreAction, Action):
         try:
             ticket = ticket or pending
             if ticket:
-                issue = self.store.get(ticket)
-                if issue is None:
-                    dispatcher.utter_message(
-                        **texts.message("citizen", "status.not_found", ticket=ticket)
-                    )
-                    return done
-                if may_view(issue, sender_id=tracker.sender_id, phone=phone):
-                    dispatcher.utter_message(
-                        **texts.message("citizen", "status.one", **status_variables(issue, ctx))
-                    )
-                    return done
-                if phone:
-                    dispatcher.utter_message(**texts.message("citizen", "status.phone_mismatch"))
-                    return done
-                dispatcher.utter_message(
-                    **texts.message("citizen", "status.need_phone", ticket=ticket)
+                found = look_up(
+                    self.store, ticket, sender_id=tracker.sender_id, phone=phone, clock=self.clock
                 )
-                return [SlotSet("query_pending", True), SlotSet("query_ticket", ticket)]
+                if found.outcome == "shown" and found.issue is not None:
+                    variables = status_variables(found.issue, ctx)
+                    dispatcher.utter_message(**texts.message("citizen", "status.one", **variables))
+                elif found.outcome == "need_phone":
+                    dispatcher.utter_message(
+                        **texts.message("citizen", "status.need_phone", ticket=ticket)
+                    )
+                    return [SlotSet("query_pending", True), SlotSet("query_ticket", ticket)]
+                elif found.outcome == "wait":
+                    dispatcher.utter_message(
+                        **texts.message(
+                            "citizen", "lookup.wait", ticket=ticket, minutes=found.minutes
+                        )
+                    )
+                elif found.outcome == "capped":
+                    dispatcher.utter_message(**texts.message("citizen", "lookup.capped"))
+                else:
+                    dispatcher.utter_message(
+                        **texts.message("citizen", "lookup.no_match", ticket=ticket)
+                    )
+                return done
             issues = self.store.for_sender(tracker.sender_id, limit=MAX_LISTED)
         except StoreUnavailable:
             logger.exception("case store unavailable during a status query")

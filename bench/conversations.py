@@ -388,7 +388,8 @@ async def run_scenario(
         message = citizen.reply(q)
     view = store.get(ticket) if ticket else None
     if view is None:
-        filed = store.for_sender(sender, limit=1)
+        # The REST channel keeps each conversation as rest:<sender> (its own namespace).
+        filed = store.for_sender(f"rest:{sender}", limit=1) or store.for_sender(sender, limit=1)
         view = filed[0] if filed else None
         if view is not None and turns_to_file is None:
             turns_to_file = turns

@@ -150,8 +150,9 @@ class RssSampler(threading.Thread):
 
 
 async def bare_parse(
-    client: httpx.AsyncClient, rasa_url: str, texts: list[str], concurrency: int
+    client: httpx.AsyncClient, rasa_url: str, token: str, texts: list[str], concurrency: int
 ) -> tuple[float, list[float]]:
+    """/model/parse is Rasa's HTTP API, which needs the stack's token (the chat webhooks do not)."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for t in texts:
         queue.put_nowait(t)
@@ -161,7 +162,9 @@ async def bare_parse(
         while not queue.empty():
             text = queue.get_nowait()
             t0 = time.perf_counter()
-            r = await client.post(f"{rasa_url}/model/parse", json={"text": text})
+            r = await client.post(
+                f"{rasa_url}/model/parse", params={"token": token}, json={"text": text}
+            )
             r.raise_for_status()
             latencies.append(time.perf_counter() - t0)
 
@@ -272,7 +275,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
             await closed_loop(client, stack.rasa_url, 3, "warmup")
             await closed_loop(client, stack.rasa_url, 2, "warmup-rasa", scripts=RASA_ONLY_SCRIPTS)
             texts = [t for s in SCRIPTS for t in s] * 30
-            seq_rate, seq_lat = await bare_parse(client, stack.rasa_url, texts, 1)
+            seq_rate, seq_lat = await bare_parse(client, stack.rasa_url, stack.rasa_token, texts, 1)
             print(
                 f"bare NLU /model/parse, one at a time: {seq_rate:.1f}/s  "
                 f"p50 {pct(seq_lat, 50) * 1000:.1f} ms",
@@ -280,7 +283,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
             )
             c0 = cpu.read()
             parse_rate, parse_lat = await bare_parse(
-                client, stack.rasa_url, texts, args.conversations
+                client, stack.rasa_url, stack.rasa_token, texts, args.conversations
             )
             parse_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(texts))
             print(

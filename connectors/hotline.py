@@ -5,8 +5,11 @@ the channel reads it (bot/nlp/transcripts/: speakers, the caller's words, one ex
 corrections, the caller's number as contact) and hands the draft to the bot as the call's first
 message, so the report form asks only for what is missing. The agent's follow-up answers,
 corrections and 「确认」 go through the same conversation (`hotline:<call_id>` in the tracker
-store). The answer is JSON: bot messages, the draft with each field's sentences, what is missing,
-and the ticket once filed. See docs/hotline.md. Never imports the case store.
+store: only this channel, which checks the internal token, writes to that namespace; REST
+conversations are `rest:<sender>`). The answer is JSON: bot messages, the draft with each field's
+sentences, what is missing, and the ticket once filed. A turn the tracker store could not save
+is refused (503, `not_saved`) instead of answered as if drafted. See docs/hotline.md. Never
+imports the case store.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from connectors.hotline_support import (
     build_response,
     decode_body,
     parse_request,
+    sender_id,
     transfer_response,
 )
 
@@ -83,7 +87,7 @@ class HotlineInput(InputChannel):
     def __init__(self, config: HotlineConfig) -> None:
         self.config = config
         self._locks: dict[str, asyncio.Lock] = {}
-        self.stats = {"calls": 0, "follow_ups": 0, "rejected": 0, "transfers": 0}
+        self.stats = {"calls": 0, "follow_ups": 0, "rejected": 0, "transfers": 0, "not_saved": 0}
         if not config.internal_token:
             logger.warning("hotline channel: GW_INTERNAL_TOKEN unset, every request is refused")
 
@@ -177,7 +181,7 @@ class HotlineInput(InputChannel):
             ",".join(sorted(draft.fields)),
             mask_phone(call.caller_number),
         )
-        tracker = await agent.tracker_store.retrieve(call.sender_id)
+        tracker = await self._load(agent, call.sender_id)
         if (
             tracker is not None
             and tracker.get_slot("filed_ticket")
@@ -196,7 +200,7 @@ class HotlineInput(InputChannel):
             )
         if tracker is not None and tracker.applied_events():
             tracker.update(Restarted())  # a re-pasted transcript replaces the unfinished draft
-            await agent.tracker_store.save(tracker)
+            await self._saved(agent.tracker_store.save(tracker))
         text = draft.transcript.complaint[:MAX_FIRST_MESSAGE_CHARS] or call.transcript[:200]
         metadata = {
             "hotline": {
@@ -218,14 +222,16 @@ class HotlineInput(InputChannel):
             "entities": [],
         }
         out = CollectingOutputChannel()
-        await on_new_message(
-            UserMessage(
-                text,
-                out,
-                call.sender_id,
-                parse_data=parse_data,
-                input_channel=self.name(),
-                metadata=metadata,
+        await self._saved(
+            on_new_message(
+                UserMessage(
+                    text,
+                    out,
+                    call.sender_id,
+                    parse_data=parse_data,
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
             )
         )
         return await self._answer(agent, call.call_id, out.messages)
@@ -233,7 +239,7 @@ class HotlineInput(InputChannel):
     async def _follow_up(
         self, agent: Any, msg: FollowUp, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        tracker = await agent.tracker_store.retrieve(msg.sender_id)
+        tracker = await self._load(agent, msg.sender_id)
         if tracker is None or not tracker.events:
             raise HotlineError(
                 "unknown_call",
@@ -244,17 +250,48 @@ class HotlineInput(InputChannel):
         self.stats["follow_ups"] += 1
         out = CollectingOutputChannel()
         metadata = {"hotline": {"call_id": msg.call_id, "agent_id": msg.agent_id}}
-        await on_new_message(
-            UserMessage(
-                msg.message, out, msg.sender_id, input_channel=self.name(), metadata=metadata
+        await self._saved(
+            on_new_message(
+                UserMessage(
+                    msg.message, out, msg.sender_id, input_channel=self.name(), metadata=metadata
+                )
             )
         )
         return await self._answer(agent, msg.call_id, out.messages)
 
+    @staticmethod
+    async def _load(agent: Any, sender: str) -> Any:
+        """The call's conversation; HotlineError(503) when the tracker store cannot load it."""
+        try:
+            return await agent.tracker_store.retrieve(sender)
+        except Exception as exc:
+            logger.error("hotline conversation not loaded: %s", type(exc).__name__)
+            raise HotlineError(
+                "unavailable",
+                texts.text("agent", "hotline.errors.unavailable"),
+                "the conversation store is unavailable",
+                503,
+            ) from exc
+
+    async def _saved(self, turn: Awaitable[Any]) -> None:
+        """Runs a turn (or a save); HotlineError(503, not_saved) when it was not saved: Rasa saves
+        the tracker last, so whatever failed, nothing of the turn counts."""
+        try:
+            await turn
+        except Exception as exc:
+            self.stats["not_saved"] += 1
+            logger.error("hotline turn not saved: %s", type(exc).__name__)
+            raise HotlineError(
+                "not_saved",
+                texts.text("citizen", "guard.not_saved"),
+                "the conversation could not be saved: send the same request again",
+                503,
+            ) from exc
+
     async def _answer(
         self, agent: Any, call_id: str, messages: list[dict[str, Any]]
     ) -> HTTPResponse:
-        tracker = await agent.tracker_store.retrieve(f"hotline:{call_id}")
+        tracker = await self._load(agent, sender_id(call_id))
         slots = tracker.current_slot_values() if tracker is not None else {}
         # All events since the last restart: applied_events() hides user turns inside the form.
         events = [e.as_dict() for e in tracker.events] if tracker is not None else []

@@ -4,9 +4,12 @@ Configured in the credentials file under `connectors.wechat.WeChatInput` (bot.op
 WECHAT_TOKEN is set; see docs/wechat.md). WeChat wants an answer within 5 seconds and retries up
 to 3 times with the same MsgId, so the webhook only checks, decrypts, parses and de-duplicates,
 answers "success" at once, and runs the bot turn in the background, one message at a time per
-citizen. The bot's replies go out as customer-service messages (connectors/wechat_outbound.py);
-photos, videos and voice notes are kept as evidence (connectors/wechat_evidence.py).
-`/webhooks/wechat/notify` lets the app push status updates.
+citizen. What a request must be to be believed (a fresh signed URL used once, an encrypted body
+in safe mode, an openid as sender) is in connectors/wechat_guard.py. The bot's replies go out as
+customer-service messages (connectors/wechat_outbound.py), and only once the turn is saved: a
+turn the tracker store could not save is answered with `guard.not_saved` instead. Photos, videos
+and voice notes are kept as evidence (connectors/wechat_evidence.py). `/webhooks/wechat/notify`
+lets the app push status updates.
 """
 
 from __future__ import annotations
@@ -28,11 +31,19 @@ from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import BaseMessage
-from wechatpy.utils import check_signature
 
 from bot import datafiles, texts
 from connectors.wechat_config import WeChatConfig, area_resolver
 from connectors.wechat_evidence import EvidenceKeeper
+from connectors.wechat_guard import (
+    REPLAY_TTL_S,
+    ClaimStore,
+    Refused,
+    check_body_mode,
+    check_sender,
+    check_signed_url,
+    install_redaction,
+)
 from connectors.wechat_outbound import Outbound
 from connectors.wechat_support import (
     ApiClient,
@@ -58,24 +69,49 @@ __all__ = ["WeChatConfig", "WeChatInput", "WeChatOutput"]
 
 
 class WeChatOutput(OutputChannel):
-    """Sends the bot's messages as customer-service messages, in order, through the channel."""
+    """Sends the bot's messages as customer-service messages, in order, through the channel.
 
-    def __init__(self, channel: WeChatInput) -> None:
+    During a citizen's turn (`held` is a list) nothing goes out yet: the messages, and the menu
+    they show, wait in `held` until the turn is saved (`release`). Outside a turn (Rasa's HTTP
+    API) they are sent at once.
+    """
+
+    def __init__(self, channel: WeChatInput, held: list[Callable[[], None]] | None = None) -> None:
         self.channel = channel
+        self.held = held
 
     @classmethod
     def name(cls) -> str:
         return "wechat"
 
+    def _do(self, action: Callable[[], None]) -> None:
+        if self.held is None:
+            action()
+        else:
+            self.held.append(action)
+
+    def release(self) -> None:
+        """Sends what the turn said (it is saved)."""
+        held, self.held = self.held or [], None
+        for action in held:
+            action()
+
+    def _queue(self, recipient_id: str, text: str) -> None:
+        self._do(lambda: self.channel.outbound.queue_reply(recipient_id, text))
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        self.channel.outbound.queue_reply(recipient_id, text)
+        self._queue(recipient_id, text)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         rendered, payloads = render_buttons(text, buttons)
-        self.channel.menus[recipient_id] = payloads
-        self.channel.outbound.queue_reply(recipient_id, rendered)
+
+        def show() -> None:
+            self.channel.menus[recipient_id] = payloads
+            self.channel.outbound.queue_reply(recipient_id, rendered)
+
+        self._do(show)
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
@@ -83,16 +119,16 @@ class WeChatOutput(OutputChannel):
         await self.send_text_with_buttons(recipient_id, text, quick_replies)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        self.channel.outbound.queue_reply(recipient_id, image)
+        self._queue(recipient_id, image)
 
     async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
-        self.channel.outbound.queue_reply(recipient_id, attachment)
+        self._queue(recipient_id, attachment)
 
     async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
         for element in elements or []:
             title = element.get("title") if isinstance(element, dict) else None
             if title:
-                self.channel.outbound.queue_reply(recipient_id, str(title))
+                self._queue(recipient_id, str(title))
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
@@ -127,15 +163,27 @@ class WeChatInput(InputChannel):
             config.app_id, config.secret, base_url=config.api_base_url, timeout=config.api_timeout_s
         )
         self.seen = SeenMessages()
+        #: Signed URLs already used (wechat_guard): each is believed once.
+        self.replays: ClaimStore = SeenMessages(ttl_s=REPLAY_TTL_S)
         self.turns = UserLanes("turn")
         #: Payloads of the numbered menu last shown to each citizen.
         self.menus: dict[str, list[str]] = {}
         self.resolve_area = area_resolver()
         #: The loop that runs bot turns (the webhook, lanes and sending stay on Sanic's loop).
         self._turn_loop: asyncio.AbstractEventLoop | None = None
-        self.stats = {"received": 0, "duplicates": 0, "turns": 0, "sent": 0, "send_failures": 0}
+        self.stats = {
+            "received": 0,
+            "duplicates": 0,
+            "replays": 0,
+            "refused": 0,
+            "turns": 0,
+            "not_saved": 0,
+            "sent": 0,
+            "send_failures": 0,
+        }
         self.outbound = Outbound(config, self.client, self.stats)
         self.evidence = EvidenceKeeper(config, self.client)
+        install_redaction()  # API URLs carry the access token: keep it out of every log line
 
     def get_output_channel(self) -> OutputChannel | None:
         return WeChatOutput(self)
@@ -152,8 +200,15 @@ class WeChatInput(InputChannel):
         async def verify(request: Request) -> HTTPResponse:
             """WeChat's server check: echo `echostr` when the signature is right."""
             args = request.args
-            if not self._signed(args.get("signature"), args.get("timestamp"), args.get("nonce")):
-                return response.text("invalid signature", status=403)
+            try:
+                check_signed_url(
+                    self.config.token,
+                    args.get("signature"),
+                    args.get("timestamp"),
+                    args.get("nonce"),
+                )
+            except Refused as exc:
+                return response.text(exc.reason, status=exc.status)
             echostr = args.get("echostr") or ""
             if self.crypto and args.get("msg_signature"):
                 try:
@@ -166,7 +221,12 @@ class WeChatInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
+            try:
+                return await self._receive(request, on_new_message)
+            except Refused as exc:
+                self.stats["refused"] += 1
+                logger.info("WeChat request refused: %s", exc.reason)
+                return response.text(exc.reason, status=exc.status)
 
         @bp.route("/notify", methods=["POST"])
         async def notify(request: Request) -> HTTPResponse:
@@ -174,28 +234,25 @@ class WeChatInput(InputChannel):
 
         return bp
 
-    def _signed(self, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:
-        if not (signature and timestamp and nonce):
-            return False
-        try:
-            check_signature(self.config.token, signature, timestamp, nonce)
-        except InvalidSignatureException:
-            return False
-        return True
-
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Refused (wechat_guard) for what is not believed; "success" once a message is taken."""
         self.outbound.main_loop = asyncio.get_running_loop()
         args = request.args
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
-        if not self._signed(args.get("signature"), timestamp, nonce):
-            return response.text("invalid signature", status=403)
+        url_key = check_signed_url(self.config.token, args.get("signature"), timestamp, nonce)
+        if not self.replays.claim(url_key):
+            # the very same URL again: WeChat's retry, or a replay; either way handled already
+            self.stats["replays"] += 1
+            logger.info("signed URL used before: not handled again")
+            return response.text("success")
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
             return response.text("message too large", status=400)
         xml: Any = body
-        # Safe mode sends encrypt_type=aes; compatible mode may also send plain messages, which
-        # the signature above already authenticates.
-        encrypted = self.crypto is not None and args.get("encrypt_type") == "aes"
+        # Safe mode: only encrypted bodies (msg_signature covers the ciphertext; the URL
+        # signature covers no body).
+        check_body_mode(safe_mode=self.crypto is not None, encrypt_type=args.get("encrypt_type"))
+        encrypted = self.crypto is not None
         if encrypted:
             assert self.crypto is not None
             try:
@@ -210,8 +267,9 @@ class WeChatInput(InputChannel):
         except Exception as exc:
             logger.warning("malformed WeChat XML: %s", type(exc).__name__)
             return response.text("malformed XML", status=400)
-        if msg is None or not msg.source or not isinstance(msg.source, str):
+        if msg is None:
             return response.text("malformed message: no sender", status=400)
+        check_sender(msg.source)
 
         self.stats["received"] += 1
         if not self.seen.claim(dedupe_key(msg)):
@@ -282,13 +340,15 @@ class WeChatInput(InputChannel):
         if inbound.notice:
             self.outbound.queue_reply(user, inbound.notice)
         text = inbound.text or ""
-        menu = self.menus.pop(user, None)
+        # the menu goes when the turn is saved: a citizen told to resend means what they meant
+        menu = self.menus.get(user)
         if menu and inbound.kind == "text":
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
+        output = WeChatOutput(self, held=[])
         message = UserMessage(
             text,
-            WeChatOutput(self),
+            output,
             user,
             input_channel=self.name(),
             message_id=f"wx-{msg.id}" if msg.id else None,
@@ -299,7 +359,18 @@ class WeChatInput(InputChannel):
         future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
             on_new_message(message), self._turns_loop()
         )
-        await asyncio.wrap_future(future)
+        try:
+            await asyncio.wrap_future(future)
+        except Exception as exc:
+            # Rasa saves the tracker last: whatever failed, the turn is not saved, and what the
+            # bot said in it must not reach the citizen as if it were.
+            self.stats["not_saved"] += 1
+            logger.error("turn of %s not saved: %s", mask_user(user), type(exc).__name__)
+            self.outbound.queue_reply(user, texts.text("citizen", "guard.not_saved"))
+            return
+        if self.menus.get(user) is menu:
+            self.menus.pop(user, None)
+        output.release()
 
     def _turns_loop(self) -> asyncio.AbstractEventLoop:
         if self._turn_loop is None:

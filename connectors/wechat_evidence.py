@@ -14,6 +14,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.config import TOKEN_HEADER
 from connectors.wechat_config import WeChatConfig
+from connectors.wechat_guard import describe_error
 from connectors.wechat_support import ApiClient, Inbound, backoff, mask_user
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class EvidenceKeeper:
             try:
                 return await self._upload(form, data, content_type)
             except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
-                logger.warning("evidence upload attempt %d failed: %s", attempt, exc)
+                logger.warning(
+                    "evidence upload attempt %d failed: %s", attempt, describe_error(exc)
+                )
                 await asyncio.sleep(backoff(attempt))
         logger.error("evidence of %s could not be stored", mask_user(msg.source))
         return None
@@ -70,7 +73,8 @@ class EvidenceKeeper:
                 content_type = res.headers.get("Content-Type", "application/octet-stream")
                 return bytes(content), content_type.split(";")[0].strip()
             except Exception as exc:  # requests/WeChat errors: retry, then give up politely
-                logger.warning("media download attempt %d failed: %s", attempt, exc)
+                # requests' errors quote the URL, whose query holds the access token
+                logger.warning("media download attempt %d failed: %s", attempt, describe_error(exc))
                 await asyncio.sleep(backoff(attempt))
         return None
 

@@ -6,6 +6,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from bot.casework import replays, throttle  # noqa: F401  (their tables are on Base.metadata)
 from bot.casework.db import make_engine
 from bot.casework.models import Base
 from bot.config import get_settings

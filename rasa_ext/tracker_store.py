@@ -9,6 +9,14 @@ Conversations hold personal data (what citizens typed, their phone numbers). Wit
 set (endpoints.yml), the store deletes, about once an hour, every event older than that which no
 longer belongs to a conversation's current session, and whole conversations idle for longer. The
 filed report itself, with the reporter's own words, lives in the case store, not here.
+
+A turn that cannot be saved (the database locked past its busy timeout, or down) must not look
+saved. Rasa wraps every tracker store in its FailSafeTrackerStore, which logs a failed save, keeps
+the tracker in an in-memory store nobody reads and lets the channel answer as if all were well:
+the citizen sees the bot's reply, and the turn is gone. These stores raise
+`TrackerStoreUnavailable` instead, `FailSafeTrackerStore` lets it through (see
+`_fail_loudly`), and the channels (connectors/) tell the citizen the message was not saved.
+Engines are made with `hide_parameters`, so a failed statement never prints what a citizen typed.
 """
 
 from __future__ import annotations
@@ -16,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
@@ -30,11 +39,73 @@ from sqlalchemy.pool import QueuePool
 logger = logging.getLogger(__name__)
 
 
+#: How long a SQLite write waits for a lock (seconds) unless GW_SQLITE_BUSY_TIMEOUT_S says
+#: otherwise. Read from the environment here: rasa_ext may not import bot.config (pyproject.toml).
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+
+
+class TrackerStoreUnavailable(Exception):
+    """The tracker database could not load or save a conversation: the turn is not saved."""
+
+
+def busy_timeout_ms() -> int:
+    raw = os.environ.get("GW_SQLITE_BUSY_TIMEOUT_S", "")
+    try:
+        seconds = float(raw) if raw.strip() else DEFAULT_BUSY_TIMEOUT_S
+    except ValueError:
+        seconds = DEFAULT_BUSY_TIMEOUT_S
+    return max(0, int(seconds * 1000))
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")
     cur.close()
+
+
+def _failure(action: str, exc: Exception) -> TrackerStoreUnavailable:
+    """Logs a failed load or save with the driver's reason: its first line only, which names
+    the fault ("database is locked"), never the statement's parameters (what citizens typed)."""
+    orig = getattr(exc, "orig", None)
+    reason = (str(orig).splitlines() or [""])[0][:200] if orig is not None else ""
+    reason = f"{type(orig or exc).__name__}: {reason}" if reason else type(orig or exc).__name__
+    logger.error("tracker store could not %s a conversation: %s", action, reason)
+    return TrackerStoreUnavailable(f"could not {action} the conversation: {reason}")
+
+
+_failsafe_patched = False
+
+
+def _fail_loudly() -> None:
+    """Lets a failure of our stores through Rasa's FailSafeTrackerStore.
+
+    Rasa 3.6 wraps the configured store in FailSafeTrackerStore (rasa/core/agent.py), whose
+    `save` logs an error and saves to an in-memory fallback nobody reads, and whose `retrieve`
+    answers None, so a conversation whose database is down starts afresh. Both hide the failure
+    from the channel that must tell the citizen. For stores of this module only, the wrapper now
+    calls the store directly; any other store keeps Rasa's behaviour.
+    """
+    global _failsafe_patched
+    if _failsafe_patched:
+        return
+    original_save = FailSafeTrackerStore.save
+    original_retrieve = FailSafeTrackerStore.retrieve
+
+    async def save(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> None:
+        if isinstance(self._tracker_store, GreenWhistleTrackerStore):
+            await self._tracker_store.save(tracker)
+            return
+        await original_save(self, tracker)
+
+    async def retrieve(self: FailSafeTrackerStore, sender_id: str) -> DialogueStateTracker | None:
+        if isinstance(self._tracker_store, GreenWhistleTrackerStore):
+            return await self._tracker_store.retrieve(sender_id)
+        return await original_retrieve(self, sender_id)
+
+    FailSafeTrackerStore.save = save
+    FailSafeTrackerStore.retrieve = retrieve
+    _failsafe_patched = True
 
 
 #: How often the retention purge runs (seconds), at most.
@@ -55,6 +126,7 @@ class GreenWhistleTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+        _fail_loudly()
         days = float(retention_days) if retention_days not in (None, "") else 0.0
         self.retention_seconds = days * 86400.0 if days > 0 else None
         self._last_purge = 0.0
@@ -70,16 +142,31 @@ class GreenWhistleTrackerStore(SQLTrackerStore):
                 pool_size=4,
                 max_overflow=4,
                 connect_args={"check_same_thread": False},
+                hide_parameters=True,
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             logger.debug("SQLite tracker store in WAL mode with pooled connections")
+        else:
+            # Rasa's own engine, as Rasa makes it, but without parameters in its errors
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, hide_parameters=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve(sender_id)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _failure("load", exc) from exc
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         self.maybe_purge()
-        await super().save(tracker)
+        try:
+            await super().save(tracker)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _failure("save", exc) from exc
 
     def purge_before(self, cutoff: float) -> int:
         """Deletes events older than `cutoff` (a UNIX time) that Rasa no longer reads: those before
@@ -159,6 +246,7 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         self._cache_size = int(cache_size)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation from the cache, else from the database (TrackerStoreUnavailable)."""
         events = self._cache.get(sender_id)
         if events is None or self.domain is None:
             tracker = await super().retrieve(sender_id)
@@ -169,6 +257,15 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         return DialogueStateTracker.from_events(sender_id, list(events), self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        """Writes the turn's new events; on failure (TrackerStoreUnavailable) the conversation is
+        dropped from the cache, so that nothing but what the database holds is served back."""
+        try:
+            await self._save(tracker)
+        except BaseException:
+            self._cache.pop(tracker.sender_id, None)
+            raise
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         self.maybe_purge()
         cached = self._cache.get(tracker.sender_id)
         events = list(tracker.events)
@@ -192,8 +289,11 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
             if rows:
                 # one multi-row INSERT in one transaction; the ORM unit of work cost more
                 # than the write itself
-                with self.engine.begin() as conn:
-                    conn.execute(self.SQLEvent.__table__.insert(), rows)
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(self.SQLEvent.__table__.insert(), rows)
+                except sa.exc.SQLAlchemyError as exc:
+                    raise _failure("save", exc) from exc
         starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
         if starts and starts[-1] > 1:
             self._cache.pop(tracker.sender_id, None)  # a new session began: reread from the DB

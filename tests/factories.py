@@ -38,7 +38,8 @@ def draft(**overrides: Any) -> IssueDraft:
 
 
 def quiet_work(store: CaseStore) -> CaseWork:
-    """Case work over `store` that tells no citizen (no outbox rows, no notifier thread)."""
+    """Case work over `store` whose outbox rows stay pending: no delivery worker runs, so no
+    citizen is told anything during the test."""
     return CaseWork(store, notifier=lambda *_: None)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,21 @@ def sees_edit(member: Member, field: str) -> bool:
     return sees_contact(member) or not field.startswith("reporter")
 
 
+def edit_view(member: Member, field: str) -> Literal["full", "masked", "hidden"]:
+    """How the edit history shows a field's old and new values: in full to the office; reporter
+    fields not at all to anyone else; any other field with the phone numbers in it masked (an
+    old description often still carries the caller's number the office edited out)."""
+    if sees_contact(member):
+        return "full"
+    return "masked" if sees_edit(member, field) else "hidden"
+
+
+def sees_linked(member: Member, other: Routed) -> bool:
+    """A duplicate suggestion's other issue: its ticket and summary only for those who may open
+    it; a department is told just that a similar report exists and who handles it."""
+    return sees_issue(member, other)
+
+
 def may_write(member: Member) -> bool:
     """Whether the member may change issues at all (the leader's account is read-only)."""
     return member.role in (OFFICE, DEPARTMENT)
@@ -86,6 +101,11 @@ def status_targets(member: Member, allowed: Iterable[str]) -> list[str]:
     return [t for t in allowed if t not in OWN_ACTIONS and may_set_status(member, t)]
 
 
+def may_audit(member: Member) -> bool:
+    """The security page (failed logins, guessed phones, alerts) is the intake office's."""
+    return member.role == OFFICE
+
+
 def may_export(member: Member) -> bool:
     """Every role may export the ledger; what a department exports is scoped like its list."""
     return member.role in (OFFICE, DEPARTMENT, LEADER)
@@ -99,6 +119,7 @@ class Permissions:
     handle: bool
     contact: bool
     scope: str | None
+    audit: bool = False
 
 
 def permissions(member: Member) -> Permissions:
@@ -107,4 +128,5 @@ def permissions(member: Member) -> Permissions:
         handle=may_handle(member),
         contact=sees_contact(member),
         scope=scope_department(member),
+        audit=may_audit(member),
     )

@@ -4,9 +4,13 @@ accept (受理), route (分办), change status, resolve (办结), transfer (转�
 field, confirm/reject a duplicate, record the citizen's satisfaction, finish a call-back task.
 Every status change is checked against bot/casework/lifecycle.py, audited (StatusEvent / FieldEdit), copied
 to issues merged into this one (every reporter is told), turned into a call-back task for hotline
-reports (script by bot.casework.notify.callback_script), and — after the commit — handed to
-bot.casework.notify.status_changed. Staff-facing messages come from staff.yml `casework`; the
-notes a citizen reads on a change from citizen.yml `notify.notes`.
+reports (script by bot.casework.notify.callback_script), and written to the outbox
+(bot.casework.notify.queue) in the same transaction: a change and the message announcing it are
+committed together or not at all. After the commit the delivery worker is woken
+(bot.casework.notify.status_changed). The commands return the issue with the messages queued
+(`Changed.notices`), so the console says what was done (`notify.status_flash`). Staff-facing messages
+come from staff.yml `casework` and `outbox`; the notes a citizen reads on a change from
+citizen.yml `notify.notes`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.casework.catalog import categories as known_categories
 from bot.casework.catalog import statuses
 from bot.casework.filing import refresh_derived
 from bot.casework.models import CallbackTask, DuplicateLink, FieldEdit, Issue, StatusEvent, utcnow
+from bot.casework.notify import Changed, Notice
 from bot.casework.routing import departments
 from bot.casework.schemas import EventView, IssueView
 from bot.casework.store import CaseStore
@@ -39,14 +44,20 @@ logger = logging.getLogger(__name__)
 EDITABLE: dict[str, str] = texts.table("staff", "casework.fields")
 MAX_TEXT = {"phenomenon": 4000, "address": 1000, "polluter": 200, "time_text": 200}
 
+#: Called after the commit for every status change (default: wake the delivery worker).
 Notifier = Callable[[IssueView, EventView], None]
 
 
 @dataclass
 class _Pending:
-    """Status events written in this transaction, to notify once it has committed."""
+    """Status events written in this transaction and their outbox messages, to report and to
+    wake the delivery worker for once it has committed."""
 
     events: list[tuple[Issue, StatusEvent]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def changed(self, issue: Issue) -> Changed:
+        return Changed.model_validate(issue).model_copy(update={"notices": tuple(self.notices)})
 
 
 class CaseWork:
@@ -80,8 +91,8 @@ class CaseWork:
         fn = self._notifier or notify.status_changed
         try:
             fn(issue, event)
-        except Exception:  # delivery must never undo or block a recorded change
-            logger.exception("notify.status_changed failed for %s", issue.ticket)
+        except Exception:  # the message is in the outbox already; the worker's next pass sends it
+            logger.exception("waking the notifier failed for %s", issue.ticket)
 
     def _issue(self, s: Session, ticket: str, *, lock: bool = True) -> Issue:
         stmt = select(Issue).options(selectinload(Issue.events)).where(Issue.ticket == ticket)
@@ -116,14 +127,18 @@ class CaseWork:
         event = lifecycle.apply(issue, to_status, actor=actor, now=now, note=note)
         s.flush()
         pending.events.append((issue, event))
+        view, event_view = IssueView.model_validate(issue), EventView.model_validate(event)
+        # The transactional outbox: the message goes in with the change, or neither does.
+        notice = notify.queue(s, view, event_view)
+        if notice is not None:
+            pending.notices.append(notice)
         if issue.channel == "hotline":
-            view = IssueView.model_validate(issue)
             s.add(
                 CallbackTask(
                     issue_id=issue.id,
                     event_id=event.id,
                     created_at=now,
-                    message=notify.callback_script(view, EventView.model_validate(event)),
+                    message=notify.callback_script(view, event_view),
                 )
             )
         return event
@@ -158,7 +173,7 @@ class CaseWork:
         actor: str,
         note: str | None = None,
         now: datetime | None = None,
-    ) -> IssueView:
+    ) -> Changed:
         """A plain status change (in_progress, resolved, closed, reopened, accepted…)."""
         if to_status == "routed":
             raise InvalidTransition(texts.text("staff", "casework.errors.route_here"))
@@ -170,12 +185,12 @@ class CaseWork:
             self._transition(s, pending, issue, to_status, actor=actor, note=note, now=now)
             if to_status == "accepted":
                 self._restart_deadline(issue, now)
-            view = IssueView.model_validate(issue)
+            view = pending.changed(issue)
         return view
 
     def accept(
         self, ticket: str, *, actor: str, note: str | None = None, now: datetime | None = None
-    ) -> IssueView:
+    ) -> Changed:
         """受理: the handling deadline now counts from this moment."""
         return self.change_status(ticket, "accepted", actor=actor, note=note, now=now)
 
@@ -192,7 +207,7 @@ class CaseWork:
         actor: str,
         note: str | None = None,
         now: datetime | None = None,
-    ) -> IssueView:
+    ) -> Changed:
         """分办 to a department and district; on an issue already being handled, a re-route."""
         if department not in departments():
             raise InvalidReport(
@@ -241,18 +256,18 @@ class CaseWork:
                     texts.text("staff", "casework.errors.cannot_route", status=label)
                 )
             issue.updated_at = now
-            view = IssueView.model_validate(issue)
+            view = pending.changed(issue)
         return view
 
     def resolve(
         self, ticket: str, *, result: str, actor: str, now: datetime | None = None
-    ) -> IssueView:
+    ) -> Changed:
         """办结 with the result text the citizen reads; they are then asked if they are satisfied."""
         return self.change_status(ticket, "resolved", actor=actor, note=result, now=now)
 
     def transfer(
         self, ticket: str, *, reason: str, actor: str, now: datetime | None = None
-    ) -> IssueView:
+    ) -> Changed:
         """转办: not ours or not environmental; `reason` tells the citizen where it went and why."""
         return self.change_status(ticket, "transferred", actor=actor, note=reason, now=now)
 
@@ -264,7 +279,7 @@ class CaseWork:
         actor: str,
         note: str | None = None,
         now: datetime | None = None,
-    ) -> IssueView:
+    ) -> Changed:
         """Merges `ticket` into `into`: its reporter (and those merged into it) follow `into`."""
         if ticket == into:
             raise InvalidTransition(texts.text("staff", "casework.errors.merge_self"))
@@ -297,12 +312,12 @@ class CaseWork:
             )
             target.duplicate_count = max(1, target.duplicate_count or 0)
             issue.updated_at = now
-            view = IssueView.model_validate(issue)
+            view = pending.changed(issue)
         return view
 
     def decide_duplicate(
         self, link_id: int, *, confirm: bool, actor: str, now: datetime | None = None
-    ) -> IssueView:
+    ) -> Changed:
         """Confirm (merge the newer issue into the older) or reject a suggested duplicate."""
         now = now or utcnow()
         with self.store.transaction() as s:
@@ -318,7 +333,7 @@ class CaseWork:
                 link.state, link.decided_by, link.decided_at = "rejected", actor, now
                 for i in (newer, older):
                     i.duplicate_count = max(0, (i.duplicate_count or 0) - 1)
-                return IssueView.model_validate(newer)
+                return Changed.model_validate(newer)
         return self.merge(newer_ticket, older_ticket, actor=actor, now=now)
 
     def feedback(
@@ -329,7 +344,7 @@ class CaseWork:
         actor: str,
         comment: str | None = None,
         now: datetime | None = None,
-    ) -> IssueView:
+    ) -> Changed:
         """满意 closes the issue; 不满意 reopens it (and the issue it was merged into)."""
         now = now or utcnow()
         with self._tx() as (s, pending):
@@ -367,7 +382,7 @@ class CaseWork:
                     self._transition(s, pending, root, "reopened", actor=actor, note=note, now=now)
                 if issue is not root and issue.status != "reopened":
                     self._record(s, pending, issue, "reopened", actor=actor, note=note, now=now)
-            view = IssueView.model_validate(issue)
+            view = pending.changed(issue)
         return view
 
     # -- fields -----------------------------------------------------------------------------

@@ -1,7 +1,15 @@
-"""Engine and session factories. Nothing connects at import time."""
+"""Engine and session factories. Nothing connects at import time.
+
+The ledger holds personal data, so engines never print it: `hide_parameters=True` keeps the
+bound values (phones, names, what a citizen wrote) out of the text of a failed statement, which
+ends up in logs and tracebacks. A SQLite file made here is 0600 and its new folder 0700; SQLite
+gives the -wal and -shm files the mode of the database file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -13,16 +21,29 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def private_sqlite_file(database: str) -> None:
+    """Creates the SQLite file `database` empty with mode 0600 (its folder 0700 if new), so that
+    SQLite, which would create it 0644 under the usual umask, only opens it. An existing file is
+    left as it is: its owner chose its mode."""
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, and its folder made."""
+    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign keys, and a private file."""
     if busy_timeout_s is None:
         from bot.config import get_settings
 
         busy_timeout_s = get_settings().sqlite_busy_timeout_s
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            private_sqlite_file(parsed.database)
         connect_args = {"check_same_thread": False, "timeout": busy_timeout_s}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 

@@ -258,8 +258,9 @@ class Evidence(Base):
 class Notification(Base):
     """Outbox of citizen messages about an issue (status updates).
 
-    Written in the caller's transaction-free fast path and delivered by a background worker, so a
-    status change never waits for WeChat. `state`: pending → sent, or undelivered after the last
+    Written in the same transaction as the status change it announces (a transactional outbox:
+    both or neither are committed) and delivered by a background worker, so a status change never
+    waits for WeChat. `state`: pending → sent, or undelivered after the last
     retry (the record on the issue of what did not reach the citizen). Issues from channels
     without push delivery (rest, hotline) stay pending for the bot's answer or a call-back.
     """
@@ -282,5 +283,6 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     #: customer_service / template, once sent.
     via: Mapped[str | None] = mapped_column(String(24))
+    #: The moment of the status change it announces (the same transaction wrote both).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,12 +1,15 @@
 """Status updates back to the citizen, through the channel the report came from.
 
-`status_changed(issue, event)` is called by case management after every citizen-visible status
-change. It only writes a row to the outbox (`notifications`) and wakes a background worker, so
-the caller never waits for WeChat. The worker delivers WeChat issues through the Rasa server's
-WeChat channel (POST {GW_RASA_URL}/webhooks/wechat/notify, which picks a customer-service or a
-template message by the 48-hour rule), retries failures with backoff, and finally marks a message
-`undelivered`: that row is the record on the issue of what did not reach the citizen. Issues from
-other channels stay `pending` (rest: the bot's status answer; hotline: a call-back task).
+A transactional outbox. Case work (bot/casework/commands.py) writes the message of every
+citizen-visible status change with `queue(session, issue, event)` in the same transaction as the
+change itself: the change and its message are committed together or not at all, so no change
+goes out untold and no message announces a change that was rolled back. After the commit,
+`status_changed(issue, event)` only wakes the delivery worker, so the caller never waits for
+WeChat. The worker delivers WeChat issues through the Rasa server's WeChat channel (POST
+{GW_RASA_URL}/webhooks/wechat/notify, which picks a customer-service or a template message by
+the 48-hour rule), retries failures with backoff, and finally marks a message `undelivered`:
+that row is the record on the issue of what did not reach the citizen. Issues from other
+channels stay `pending` (rest: the bot's status answer; hotline: a call-back task).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -71,6 +75,87 @@ def callback_script(issue: IssueView, event: EventView) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A status message put in the outbox with a change: whose issue, and how it travels."""
+
+    ticket: str
+    channel: str
+    #: True: the worker pushes it (WeChat). False: it waits for the citizen to ask (rest: the
+    #: bot's status answer; open311: GET) or for staff (hotline: the call-back task).
+    push: bool
+
+
+class Changed(IssueView):
+    """An issue after a command, with the citizen messages the command put in the outbox (this
+    issue's and those of the issues merged into it)."""
+
+    notices: tuple[Notice, ...] = ()
+
+    def notice(self) -> Notice | None:
+        """The message to this issue's own reporter, if one was queued."""
+        return next((n for n in self.notices if n.ticket == self.ticket), None)
+
+
+def status_flash(changed: Changed, status: str) -> str:
+    """The console's line after a status change: what is true about telling the citizen.
+
+    A queued WeChat message is on its way (the worker retries it, the issue records it if it
+    never arrives); a hotline report got a call-back task; a web chat or Open311 reporter sees
+    the change when they ask; an issue without a reachable reporter says so.
+    """
+    told = texts.table("staff", "outbox.told")
+    notice = changed.notice()
+    line = told.get(notice.channel, told["none"]) if notice else told["none"]
+    others = len(changed.notices) - (1 if notice else 0)
+    if others:
+        line += texts.text("staff", "outbox.merged_too", count=others)
+    return texts.text("staff", "outbox.status_changed", status=status, told=line)
+
+
+def queue(s: Session, issue: IssueView, event: EventView) -> Notice | None:
+    """Writes the outbox row for `event` in the caller's session and transaction.
+
+    Its `created_at` is the moment of the change it announces (`event.at`), which also tells
+    `Notifier.status_changed` that the row is there. None when there is nobody to tell (a push
+    channel without a sender). Errors propagate: the caller's transaction, status change
+    included, is then rolled back.
+    """
+    row = _add_row(s, issue, event)
+    if row is None:
+        return None
+    return Notice(ticket=issue.ticket, channel=issue.channel, push=row.next_attempt_at is not None)
+
+
+def _add_row(s: Session, issue: IssueView, event: EventView) -> Notification | None:
+    if not issue.reporter_sender_id and issue.channel in PUSH_CHANNELS:
+        return None
+    text, data = compose(issue, event)
+    push = issue.channel in PUSH_CHANNELS
+    row = Notification(
+        issue_id=issue.id,
+        channel=issue.channel,
+        recipient=issue.reporter_sender_id,
+        ticket=issue.ticket,
+        to_status=event.to_status,
+        text=text,
+        data=data,
+        state="pending",
+        attempts=0,
+        next_attempt_at=utcnow() if push else None,
+        created_at=event.at,
+    )
+    s.add(row)
+    s.flush()
+    logger.info(
+        "queued status message of %s (%s) for channel %s",
+        issue.ticket,
+        event.to_status,
+        issue.channel,
+    )
+    return row
+
+
 def _tz() -> Any:
     from zoneinfo import ZoneInfo
 
@@ -106,46 +191,45 @@ class Notifier:
         return len(self.backoff_s) + 1
 
     # -- the caller's side: fast, never raises ------------------------------------------------
-    def status_changed(self, issue: IssueView, event: EventView) -> None:
-        try:
-            row_id = self.enqueue(issue, event)
-        except Exception:
-            logger.exception("could not queue the status message of %s", issue.ticket)
-            return
-        if row_id is not None and issue.channel in PUSH_CHANNELS:
+    def wake(self, channel: str) -> None:
+        """Tells the worker that a message of `channel` waits (starting it if need be)."""
+        if channel in PUSH_CHANNELS:
             self.start()
             self._wake.set()
 
+    def status_changed(self, issue: IssueView, event: EventView) -> None:
+        """Makes sure the message of `event` is in the outbox, then wakes the worker.
+
+        Case work has written it with the change; this writes it only for a change recorded
+        without one (a message sent again by hand, a tool, a test).
+        """
+        try:
+            if not self._queued(issue, event):
+                self.enqueue(issue, event)
+        except Exception:
+            logger.exception("could not queue the status message of %s", issue.ticket)
+            return
+        self.wake(issue.channel)
+
+    def _queued(self, issue: IssueView, event: EventView) -> bool:
+        with self._sessions() as s:
+            found = s.execute(
+                select(Notification.id)
+                .where(
+                    Notification.issue_id == issue.id,
+                    Notification.to_status == event.to_status,
+                    Notification.created_at == event.at,
+                )
+                .limit(1)
+            ).scalar_one_or_none()
+        return found is not None
+
     def enqueue(self, issue: IssueView, event: EventView) -> int | None:
-        """Writes the outbox row; None when there is nobody to tell (anonymous walk-in, no sender)."""
-        if not issue.reporter_sender_id and issue.channel in PUSH_CHANNELS:
-            return None
-        text, data = compose(issue, event)
-        push = issue.channel in PUSH_CHANNELS
+        """Writes the outbox row in a transaction of its own; its id, or None when there is
+        nobody to tell (a push channel without a sender)."""
         with self._sessions() as s, s.begin():
-            row = Notification(
-                issue_id=issue.id,
-                channel=issue.channel,
-                recipient=issue.reporter_sender_id,
-                ticket=issue.ticket,
-                to_status=event.to_status,
-                text=text,
-                data=data,
-                state="pending",
-                attempts=0,
-                next_attempt_at=utcnow() if push else None,
-                created_at=utcnow(),
-            )
-            s.add(row)
-            s.flush()
-            row_id = row.id
-        logger.info(
-            "queued status message of %s (%s) for channel %s",
-            issue.ticket,
-            event.to_status,
-            issue.channel,
-        )
-        return row_id
+            row = _add_row(s, issue, event)
+            return None if row is None else row.id
 
     # -- the worker ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -326,10 +410,10 @@ def get_notifier() -> Notifier:
 
 
 def status_changed(issue: IssueView, event: EventView) -> None:
-    """Queues and delivers the citizen message for `event` (never raises, never blocks long)."""
+    """After the commit of a change: wakes the worker for the message case work queued with it
+    (never raises, never blocks long). The message is already in the outbox: if the worker
+    cannot be woken now, it finds the row on its next pass."""
     try:
-        notifier = get_notifier()
+        get_notifier().wake(issue.channel)
     except Exception:
-        logger.exception("notifier unavailable; status message of %s not queued", issue.ticket)
-        return
-    notifier.status_changed(issue, event)
+        logger.exception("notifier unavailable; %s waits for the next pass", issue.ticket)

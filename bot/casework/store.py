@@ -26,7 +26,6 @@ from bot.casework.schemas import IssueDraft, IssueView
 from bot.casework.tickets import local_day, next_ticket
 from bot.config import get_settings
 from bot.exceptions import StoreUnavailable
-from bot.nlp.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +110,13 @@ class CaseStore:
             if draft.client_ref and (existing := self._by_client_ref(draft.client_ref)):
                 return existing, False
             raise
+        # No personal data at INFO: whether a phone was given, never the number (masked or not).
         logger.info(
             "filed %s channel=%s categories=%s phone=%s",
             view.ticket,
             view.channel,
             ",".join(view.categories),
-            mask_phone(view.reporter_phone),
+            "yes" if view.reporter_phone else "no",
         )
         return view, True
 

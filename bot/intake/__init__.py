@@ -9,16 +9,18 @@ from bot.intake.context import Context
 from bot.intake.drafts import build_draft
 from bot.intake.messages import interpret
 from bot.intake.slots import REPORT_SLOTS
-from bot.intake.status import may_view, status_variables
+from bot.intake.status import Lookup, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
 from bot.intake.turn import Update
 
 __all__ = [
     "REPORT_SLOTS",
     "Context",
+    "Lookup",
     "Update",
     "build_draft",
     "interpret",
+    "look_up",
     "may_view",
     "status_variables",
     "summary_variables",

@@ -1,17 +1,33 @@
-"""A citizen's status question: who may see an issue, and what the answer says about it."""
+"""A citizen's status question: who may see an issue, and what the answer says about it.
+
+Details go to the conversation that filed the issue, or to whoever gives its ticket and the
+phone the reporter left. The second way must not become an oracle for who reported a company:
+ticket numbers are predictable, so guessing the phone is slowed down (bot/casework/throttle.py)
+per ticket and conversation (growing waits), capped per conversation (a day's failures), and a
+ticket that draws many failures alerts the office. Nothing locks a ticket: the reporter's own
+conversation needs no phone and is never held up, and a stranger's failures on one conversation
+do not hold up another. An unknown ticket is answered exactly like a wrong phone, and counted
+the same way, so the answers do not tell which tickets exist either.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.casework.lifecycle import citizen_status
 from bot.casework.schemas import IssueView
+from bot.casework.store import CaseStore
+from bot.casework.throttle import Clock, Gate, Throttle
 from bot.intake.context import Context
 from bot.nlp.privacy import normalise_phone
 
 logger = logging.getLogger(__name__)
+
+Outcome = Literal["shown", "need_phone", "no_match", "wait", "capped"]
 
 
 def may_view(issue: IssueView, *, sender_id: str, phone: str | None) -> bool:
@@ -19,6 +35,54 @@ def may_view(issue: IssueView, *, sender_id: str, phone: str | None) -> bool:
     if issue.reporter_sender_id and issue.reporter_sender_id == sender_id:
         return True
     return bool(phone and issue.reporter_phone and normalise_phone(phone) == issue.reporter_phone)
+
+
+def owns(issue: IssueView | None, sender_id: str) -> bool:
+    """The conversation that filed the issue: it sees the details without a phone."""
+    return bool(issue and issue.reporter_sender_id and issue.reporter_sender_id == sender_id)
+
+
+def masked_sender(sender_id: str) -> str:
+    """A conversation id for the audit: enough to tell two apart, not enough to write to one."""
+    if len(sender_id) <= 6:
+        return "*" * len(sender_id)
+    return f"{sender_id[:3]}***{sender_id[-2:]}"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the look-up found: the issue to show, or why not (and how many minutes to wait)."""
+
+    outcome: Outcome
+    issue: IssueView | None = None
+    minutes: int = 0
+
+
+def look_up(
+    store: CaseStore, ticket: str, *, sender_id: str, phone: str | None, clock: Clock | None = None
+) -> Lookup:
+    """The status look-up by ticket (and phone), guarded against guessing (see the module)."""
+    issue = store.get(ticket)
+    if owns(issue, sender_id):
+        return Lookup("shown", issue)
+    if not phone:
+        return Lookup("need_phone")
+    throttle = Throttle(store, clock=clock)
+    gates = [Gate("lookup_pair", f"{ticket}|{sender_id}"), Gate("lookup_conversation", sender_id)]
+    source = masked_sender(sender_id)
+    verdict = throttle.attempt(gates, kind="lookup", subject=ticket, source=source)
+    if not verdict.allowed:
+        if verdict.scope == "lookup_conversation":
+            return Lookup("capped")
+        return Lookup("wait", minutes=max(1, -(-verdict.wait_s // 60)))
+    if issue is not None and may_view(issue, sender_id=sender_id, phone=phone):
+        throttle.succeeded(gates)
+        throttle.audit("lookup_shown", subject=ticket, source=source)  # who else saw it
+        return Lookup("shown", issue)
+    throttle.failed(
+        gates, kind="lookup", subject=ticket, source=source, tally=[Gate("lookup_ticket", ticket)]
+    )
+    return Lookup("no_match")
 
 
 def status_variables(issue: IssueView, ctx: Context) -> dict[str, str]:

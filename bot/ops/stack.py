@@ -7,6 +7,13 @@ tests and the benchmarks, so that all of them start the system the same way.
     python -m bot.ops.stack chat           # start everything (unless running) and chat in the terminal
 
 What it prints comes from staff.yml `ops.stack`.
+
+Trust between the processes (docs/security.md): every process listens on 127.0.0.1; Rasa's HTTP API
+needs the Rasa token (`GW_RASA_TOKEN`, else made once in var/rasa_token); the action server needs
+the action token (`GW_ACTION_TOKEN`, else var/action_token), which Rasa sends as a header
+(endpoints.yml); channels and the app share the internal token (var/internal_token). Tokens
+travel in the environment, never on a command line (`ps` shows those to every local user).
+Everything under var/ is created 0600 (files) / 0700 (folders): the children run with umask 077.
 """
 
 from __future__ import annotations
@@ -15,21 +22,25 @@ import argparse
 import contextlib
 import logging
 import os
-import secrets
 import signal
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 
 from bot import texts
 from bot.config import PROJECT_ROOT
+from bot.ops.processes import (
+    Proc,
+    private_dir,
+    private_file,
+    stored_token,
+    tighten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +51,20 @@ MODELS = PROJECT_ROOT / "models"
 
 #: Rasa loads TensorFlow; on a busy 2-core machine that can take a while.
 START_TIMEOUT_S = 240.0
+#: How Rasa authenticates to the action server (endpoints.yml `action_endpoint.headers`, which
+#: must say the same) and how bot.ops.action_server checks it.
+ACTION_TOKEN_HEADER = "Authorization"
+ACTION_TOKEN_SCHEME = "Bearer"
+
+#: Starts `rasa` with `--auth-token` taken from the environment, so that the token is on no
+#: command line (the console script `rasa` is `rasa.__main__.main` with sys.argv; see
+#: .venv-rasa/bin/rasa). `python -c CODE run …` puts `run …` in sys.argv[1:].
+RASA_LAUNCHER = (
+    "import os, sys\n"
+    "from rasa.__main__ import main\n"
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['GW_RASA_TOKEN']]\n"
+    "sys.exit(main())\n"
+)
 
 #: The WeChat channel's section of the runtime credentials file (values from the environment).
 WECHAT_CREDENTIALS = """
@@ -72,7 +97,7 @@ def credentials_file(env: dict[str, str], var_dir: Path) -> Path:
         return base
     for key, default in WECHAT_ENV_DEFAULTS.items():
         env.setdefault(key, default)
-    runtime = var_dir / "credentials.runtime.yml"
+    runtime = private_file(var_dir / "credentials.runtime.yml")
     runtime.write_text(base.read_text(encoding="utf-8") + WECHAT_CREDENTIALS, encoding="utf-8")
     return runtime
 
@@ -84,63 +109,31 @@ class Ports:
     app: int = 8000
 
 
-@dataclass
-class Proc:
-    name: str
-    argv: list[str]
-    health_url: str
-    env: dict[str, str]
-    log_path: Path
-    popen: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open while the process runs
-        self.popen = subprocess.Popen(
-            self.argv,
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self, timeout: float = 20.0) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
-        if self._log:
-            self._log.close()
-            self._log = None
-
-    def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
 def internal_token(var_dir: Path) -> str:
     """The internal token stored under `var_dir`, created on first use."""
-    path = var_dir / "internal_token"
-    if path.is_file() and (token := path.read_text().strip()):
-        return token
-    token = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(token)
-    return token
+    return stored_token(var_dir, "internal_token")
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (sqlite:////abs or sqlite:///rel), None for other databases."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return None
+    path = url[len(prefix) :].split("?", 1)[0]
+    return Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def library_log_level(env: Mapping[str, str]) -> str:
+    """LOG_LEVEL for Rasa and rasa-sdk: their DEBUG lines carry what citizens typed (messages,
+    slots, whole trackers), so they log at DEBUG only with GW_LOG_MESSAGE_TEXT on."""
+    level = (env.get("GW_LOG_LEVEL") or "INFO").strip().upper()
+    if level == "DEBUG" and not _truthy(env.get("GW_LOG_MESSAGE_TEXT")):
+        return "INFO"
+    return level
 
 
 def latest_model(models_dir: Path = MODELS) -> Path | None:
@@ -160,9 +153,11 @@ class Stack:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     procs: dict[str, Proc] = field(default_factory=dict)
+    evidence_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.var_dir)
+        tighten(self.var_dir)
         self.database_url = (
             self.database_url
             or os.environ.get("DATABASE_URL")
@@ -190,16 +185,30 @@ class Stack:
             }
         )
         env.update(self.extra_env)
-        # The channels and the app's /internal API share this secret. Unless set, it is made once
-        # and kept in <var>/internal_token (mode 600), where CLIs in another terminal find it.
-        if not env.get("GW_INTERNAL_TOKEN"):
-            env["GW_INTERNAL_TOKEN"] = internal_token(self.var_dir)
+        # Three shared secrets; each one unless set is made once and kept in <var>/<name> (mode
+        # 600), where CLIs in another terminal find it. The internal token: the channels and the
+        # app's /internal API. The Rasa token: Rasa's HTTP API (--auth-token). The action token:
+        # Rasa → action server (endpoints.yml headers).
+        for variable, name in (
+            ("GW_INTERNAL_TOKEN", "internal_token"),
+            ("GW_RASA_TOKEN", "rasa_token"),
+            ("GW_ACTION_TOKEN", "action_token"),
+        ):
+            if not env.get(variable):
+                env[variable] = stored_token(self.var_dir, name)
         env.setdefault("GW_EVIDENCE_DIR", str(self.var_dir / "evidence"))
+        self.evidence_dir = Path(env["GW_EVIDENCE_DIR"])
+        env["LOG_LEVEL"] = library_log_level(env)
         credentials = credentials_file(env, self.var_dir)
         model = self.model or latest_model()
         logs = self.var_dir / "logs"
+        # Only Rasa needs the Rasa token; the app needs neither token of the chat side.
+        actions_env = {k: v for k, v in env.items() if k != "GW_RASA_TOKEN"}
+        app_env = {k: v for k, v in env.items() if k not in ("GW_RASA_TOKEN", "GW_ACTION_TOKEN")}
         rasa_argv = [
-            str(RASA_VENV / "bin" / "rasa"),
+            str(RASA_VENV / "bin" / "python"),
+            "-c",
+            RASA_LAUNCHER,
             "run",
             "--model",
             str(model or MODELS),
@@ -213,22 +222,20 @@ class Stack:
             "--credentials",
             str(credentials),
         ]
-        if token := env.get("GW_RASA_TOKEN"):
-            rasa_argv += ["--auth-token", token]
         self.procs = {
             "actions": Proc(
                 "actions",
                 [
                     str(APP_VENV / "bin" / "python"),
                     "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "actions",
+                    "bot.ops.action_server",
+                    "--interface",
+                    self.host,
                     "--port",
                     str(self.ports.actions),
                 ],
                 f"http://{self.host}:{self.ports.actions}/health",
-                env,
+                actions_env,
                 logs / "actions.log",
             ),
             "app": Proc(
@@ -247,7 +254,7 @@ class Stack:
                     "warning",
                 ],
                 f"http://{self.host}:{self.ports.app}/healthz",
-                env,
+                app_env,
                 logs / "app.log",
             ),
             "rasa": Proc(
@@ -258,6 +265,16 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.ports.rasa}"
+
+    @property
+    def rasa_token(self) -> str:
+        """The token of Rasa's HTTP API (`?token=…`), for the operator's tools and tests."""
+        return self.procs["rasa"].env["GW_RASA_TOKEN"]
+
+    @property
+    def action_token(self) -> str:
+        """The secret the action server wants in `Authorization: Bearer …`."""
+        return self.procs["actions"].env["GW_ACTION_TOKEN"]
 
     @property
     def app_url(self) -> str:
@@ -271,11 +288,23 @@ class Stack:
         from bot.ops.migrate import upgrade
 
         assert self.database_url
+        self._private_databases()
         upgrade(self.database_url)
+
+    def _private_databases(self) -> None:
+        """Creates the SQLite files 0600 before anything opens them (their -wal and -shm files
+        take the mode of the database file)."""
+        for url in (self.database_url, self.tracker_url):
+            path = _sqlite_path(url or "")
+            if path is not None and not path.exists():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                private_file(path)
 
     def start(self, *names: str, timeout: float = START_TIMEOUT_S) -> None:
         """Starts the named processes (default all) and waits until each answers its health URL."""
         names = names or tuple(self.procs)
+        self._private_databases()
+        self.evidence_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for name in names:
             self.procs[name].start()
         for name in names:
@@ -304,6 +333,18 @@ class Stack:
     def restart(self, name: str) -> None:
         self.procs[name].stop()
         self.start(name)
+
+    def supervise(self, on_restart: Callable[[str, Proc], None] | None = None) -> list[str]:
+        """Restarts every child that has died (its whole process group first); their names."""
+        restarted = []
+        for name, proc in self.procs.items():
+            if proc.popen is None or proc.running:
+                continue
+            if on_restart is not None:
+                on_restart(name, proc)
+            self.restart(name)
+            restarted.append(name)
+        return restarted
 
     def pids(self) -> dict[str, int]:
         return {n: p.popen.pid for n, p in self.procs.items() if p.popen and p.running}
@@ -387,14 +428,12 @@ def _serve(stack: Stack, then_chat: bool) -> int:
             chat(stack.rasa_url)
             return 0
         while not stop["now"]:
-            for name, proc in stack.procs.items():
-                if not proc.running:
-                    print(
-                        texts.text("staff", "ops.stack.restarting", name=name, log=proc.tail(15)),
-                        flush=True,
-                    )
-                    proc.stop()
-                    stack.start(name)
+            stack.supervise(
+                lambda name, proc: print(
+                    texts.text("staff", "ops.stack.restarting", name=name, log=proc.tail(15)),
+                    flush=True,
+                )
+            )
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass

@@ -30,6 +30,8 @@ from bot.web.console import STATIC_DIR, render_error
 from bot.web.console import router as console_router
 from bot.web.console.hotline import router as hotline_router
 from bot.web.deps import case_store
+from bot.web.edges import BodyLimit, SecurityHeaders, add_security_headers
+from bot.web.open311 import MAX_BODY_BYTES
 from bot.web.open311 import router as open311_router
 
 logger = logging.getLogger(__name__)
@@ -100,7 +102,10 @@ async def _on_invalid_request(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, 500, texts.text("staff", "console.app.internal_error"))
+    response = error_response(request, 500, texts.text("staff", "console.app.internal_error"))
+    # Starlette answers this one outside the middleware stack, so it gets its headers here.
+    add_security_headers(response.headers)
+    return response
 
 
 @asynccontextmanager
@@ -134,6 +139,9 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_invalid_request)
     app.add_exception_handler(Exception, _on_unexpected)
+    # The last added runs first: headers go on everything, the 413s of the body limit included.
+    app.add_middleware(BodyLimit, limits=[("/open311/", MAX_BODY_BYTES)])
+    app.add_middleware(SecurityHeaders)
 
     app.include_router(open311_router)
     app.include_router(channels_router)

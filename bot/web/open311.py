@@ -11,10 +11,15 @@ See http://wiki.open311.org/GeoReport_v2. Choices where the spec leaves room:
   citizen text of the status (statuses.yml). Phone numbers in any text are masked.
 - Reporter identity (sender id, name, phone) never appears in output (举报保护).
 - `POST requests.json` needs `api_key`; `email`, `device_id` and `account_id` are not stored.
+  Its body may be at most MAX_BODY_BYTES (413 otherwise, checked before parsing: bot/web/edges.py).
+  The same POST again within REPLAY_WINDOW (same key, service_code, description and location)
+  answers with the first request's id instead of filing the report twice; a repeat that arrives
+  while the first is still being filed gets 409.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from bot import texts
 from bot.casework import queries
 from bot.casework.catalog import Category, categories, category_by_service_code, statuses
+from bot.casework.replays import Replays, fingerprint
 from bot.casework.schemas import IssueDraft, IssueView
 from bot.casework.store import CaseStore
 from bot.casework.tickets import normalise_ticket
@@ -44,6 +50,11 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+#: The largest POST body: a full report (4000-character description and media_url, a long
+#: address), percent-encoded, fits with room to spare.
+MAX_BODY_BYTES = 128 * 1024
+#: A POST repeated within this long returns the first request's id.
+REPLAY_WINDOW = timedelta(minutes=10)
 
 StoreDep = Annotated[CaseStore, Depends(case_store)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
@@ -100,7 +111,7 @@ class Open311Error(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": list[Open311Error]} for status in (400, 403, 404, 500, 503)
+    status: {"model": list[Open311Error]} for status in (400, 403, 404, 409, 413, 500, 503)
 }
 
 
@@ -149,7 +160,8 @@ def request_of(issue: IssueView, tz: ZoneInfo) -> ServiceRequest:
     """One ledger issue as an Open311 service request, without any reporter identity."""
     status = statuses().get(issue.status)
     first = categories().get(issue.categories[0]) if issue.categories else None
-    address = f"{issue.area_text}{issue.address or ''}".strip()
+    # The address stays, phone numbers written into it do not (举报保护).
+    address = f"{issue.area_text}{mask_phones_in_text(issue.address)}".strip()
     return ServiceRequest(
         service_request_id=issue.ticket,
         status="closed" if status is not None and not status.open else "open",
@@ -384,7 +396,32 @@ def create_request(
         )
     except ValidationError as exc:
         raise InvalidReport(_draft_errors(exc)) from exc
-    issue, _new = store.file(draft)
+    assert api_key is not None  # checked above
+    print_ = fingerprint(
+        hashlib.sha256(api_key.encode("utf-8")).hexdigest(),
+        category.service_code,
+        " ".join(text.split()),
+        repr(latitude),
+        repr(longitude),
+        " ".join((address or "").split()),
+    )
+    replays = Replays(store, window=REPLAY_WINDOW)
+    claim = replays.claim(print_)
+    if claim.ticket is not None:
+        logger.info("open311 POST repeated: answered with %s", claim.ticket)
+        return _posted(claim.ticket)
+    if claim.pending:
+        raise HTTPException(409, texts.text("staff", "security.replay_pending"))
+    try:
+        issue, _new = store.file(draft)
+    except BaseException:
+        replays.release(print_)
+        raise
+    replays.settle(print_, issue.ticket)
+    return _posted(issue.ticket)
+
+
+def _posted(ticket: str) -> list[PostedRequest]:
     received = statuses()["received"].citizen
-    notice = texts.text("staff", "open311.notice", received=received, ticket=issue.ticket)
-    return [PostedRequest(service_request_id=issue.ticket, service_notice=notice, account_id=None)]
+    notice = texts.text("staff", "open311.notice", received=received, ticket=ticket)
+    return [PostedRequest(service_request_id=ticket, service_notice=notice, account_id=None)]

@@ -1,4 +1,8 @@
-"""Starts the real stack (trained Rasa server, action server, app) once for the e2e tests."""
+"""Starts the real stack (trained Rasa server, action server, app) once for the e2e tests.
+
+Rasa's HTTP API needs the stack's token (`rasa_api(stack)` sends it); the action server needs
+the action token, which only Rasa sends. Channels (/webhooks/...) need neither.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -60,6 +65,25 @@ class Chat:
 
     def transcript(self) -> str:
         return "\n".join(f"> {u}\n{chr(10).join(b)}" for u, b in self.log)
+
+    @property
+    def conversation(self) -> str:
+        """The conversation in the tracker store (and the ledger's reporter_sender_id): REST
+        conversations are `rest:<sender>` (connectors/rest_support.py)."""
+        return f"rest:{self.sender}"
+
+    def tracker(self) -> dict[str, Any]:
+        """This conversation as Rasa keeps it (Rasa's HTTP API, with the stack's token)."""
+        with rasa_api(self.stack) as api:
+            r = api.get(f"/conversations/{self.conversation}/tracker")
+        r.raise_for_status()
+        body: dict[str, Any] = r.json()
+        return body
+
+
+def rasa_api(stack: Stack) -> httpx.Client:
+    """A client of Rasa's HTTP API (/conversations, /model/parse …) that sends the token."""
+    return httpx.Client(base_url=stack.rasa_url, params={"token": stack.rasa_token}, timeout=60.0)
 
 
 @pytest.fixture

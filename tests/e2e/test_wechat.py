@@ -197,11 +197,25 @@ def test_bad_input_is_refused_and_nothing_is_processed(wechat: WeChatEnv) -> Non
     assert httpx.get(f"{wechat.stack.rasa_url}/webhooks/wechat/", timeout=10).status_code == 200
 
 
+def test_safe_mode_refuses_plaintext_bodies(wechat: WeChatEnv) -> None:
+    """The URL signature does not cover the body: with an AES key set, only an encrypted body
+    (its msg_signature covers the ciphertext) is believed. Plain mode: test_channel_trust.py."""
+    user = f"o-plain-{uuid.uuid4().hex[:8]}"
+    plain = wechat.server.post_xml(fixture("text", user=user, content="我要举报"))
+    assert plain.status_code == 400 and "safe mode" in plain.text
+    time.sleep(1.5)
+    assert wechat.api.texts_to(user) == [], "a plaintext body must not be handled in safe mode"
+    # the same message encrypted is taken
+    r, _ = wechat.server.send("text", encrypt=True, user=user, content="我要举报")
+    assert r.status_code == 200 and r.text == "success"
+    assert wechat.api.wait_for(lambda: any("描述" in t for t in wechat.api.texts_to(user)), 60)
+
+
 def test_unknown_message_type_gets_a_polite_reply(wechat: WeChatEnv) -> None:
     user = f"o-unknown-{uuid.uuid4().hex[:8]}"
-    r = wechat.server.post_xml(fixture("unknown", user=user))
+    r = wechat.server.post_xml(fixture("unknown", user=user), encrypt=True)
     assert r.status_code == 200
-    assert "暂时无法处理" in r.text
+    assert "暂时无法处理" in wechat.server.decrypt_reply(r.text)
 
 
 # -- events ----------------------------------------------------------------------------------------
@@ -241,7 +255,7 @@ def test_retry_while_processing_is_handled_once(wechat: WeChatEnv) -> None:
 
 
 def test_failed_sends_are_retried_and_replies_keep_their_order(wechat: WeChatEnv) -> None:
-    citizen = Citizen(wechat, encrypt=False)  # plain mode (compatible mode) works too
+    citizen = Citizen(wechat)
     wechat.api.fail("message/custom/send", times=2)
     citizen.post("text", content="我要举报")
     citizen.post("text", content="有个厂在冒黑烟，味道呛得很")

@@ -5,6 +5,7 @@ Importing the package registers every page on `router` (each module adds its own
 
 from bot.web.console import (  # noqa: F401  (each registers its pages on the router)
     actions,
+    audit,
     callbacks,
     exports,
     issue,

@@ -16,6 +16,7 @@ from bot import texts
 from bot.casework import access
 from bot.casework.accounts import StaffMember
 from bot.casework.commands import EDITABLE, CaseWork
+from bot.casework.notify import status_flash
 from bot.casework.tickets import normalise_ticket
 from bot.exceptions import NotAuthorized
 from bot.web.console.formatting import status_label
@@ -74,9 +75,11 @@ def change_status(
     _check(request, ticket, member)
     if not access.may_set_status(member, to_status):
         raise NotAuthorized(texts.text("staff", "console.errors.department_status"))
-    _work(request).change_status(ticket, to_status, actor=member.actor, note=note.strip() or None)
-    label = status_label(to_status)
-    return _back(ticket, texts.text("staff", "console.flash.status_changed", status=label))
+    changed = _work(request).change_status(
+        ticket, to_status, actor=member.actor, note=note.strip() or None
+    )
+    # What the console says about telling the reporter is what the outbox holds (notify.py).
+    return _back(ticket, status_flash(changed, status_label(to_status)))
 
 
 @router.post("/issues/{ticket}/merge")

@@ -25,6 +25,7 @@ from bot.casework.store import CaseStore
 from bot.casework.tickets import normalise_ticket
 from bot.clock import utcnow
 from bot.exceptions import IssueNotFound
+from bot.nlp.privacy import mask_phones_in_text
 from bot.web.console import charts
 from bot.web.console.formatting import (
     citizen_text,
@@ -100,39 +101,56 @@ def _edit_values(issue: IssueView) -> dict[str, str]:
     return out
 
 
+def _link(lk: queries.LinkBrief, member: StaffMember) -> dict[str, Any]:
+    """A duplicate suggestion as the panel lists it. Another department's issue is only named as
+    "a similar report, handled by ..." (no ticket, summary or reason): 举报保护 across units."""
+    other = lk.other
+    states = texts.table("staff", "console.issue.link_states")
+    if other is not None and not access.sees_linked(member, other):
+        elsewhere = (
+            texts.text("staff", "security.duplicate_elsewhere", department=other.department)
+            if other.department
+            else texts.text("staff", "security.duplicate_unrouted")
+        )
+        return {"id": lk.id, "state": lk.state, "elsewhere": elsewhere}
+    return {
+        "id": lk.id,
+        "elsewhere": "",
+        "reason": lk.reason,
+        "score": f"{lk.score:.2f}",
+        "state": lk.state,
+        "state_label": states[lk.state],
+        "other": other.ticket if other else "?",
+        "other_status": status_label(other.status) if other else "",
+        "other_summary": shorten(citizen_text(other.phenomenon, member), 30) if other else "",
+    }
+
+
 def _record_context(
     record: queries.IssueRecord, tz: ZoneInfo, member: StaffMember
 ) -> dict[str, Any]:
     """The lists around the issue, formatted and masked for the member."""
     edit_labels = {**EDITABLE, **texts.table("staff", "console.issue.edit_labels")}
     hidden = texts.text("staff", "console.issue.hidden")
-    states = texts.table("staff", "console.issue.link_states")
+
+    def shown(field: str, value: str | None) -> str | None:
+        how = access.edit_view(member, field)
+        if how == "hidden":
+            return hidden
+        return value if how == "full" else mask_phones_in_text(value)
+
     return {
         "edits": [
             {
                 "at": local_time(e.at, tz),
                 "actor": e.actor,
                 "field": edit_labels.get(e.field, e.field),
-                "old": e.old_value if access.sees_edit(member, e.field) else hidden,
-                "new": e.new_value if access.sees_edit(member, e.field) else hidden,
+                "old": shown(e.field, e.old_value),
+                "new": shown(e.field, e.new_value),
             }
             for e in record.edits
         ],
-        "links": [
-            {
-                "id": lk.id,
-                "reason": lk.reason,
-                "score": f"{lk.score:.2f}",
-                "state": lk.state,
-                "state_label": states[lk.state],
-                "other": lk.other.ticket if lk.other else "?",
-                "other_status": status_label(lk.other.status) if lk.other else "",
-                "other_summary": shorten(citizen_text(lk.other.phenomenon, member), 30)
-                if lk.other
-                else "",
-            }
-            for lk in record.links
-        ],
+        "links": [_link(lk, member) for lk in record.links],
         "children": [
             {
                 "ticket": c.ticket,

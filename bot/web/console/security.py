@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "gw_session"
 LOGIN_CSRF_COOKIE = "gw_login_csrf"
+#: The browser's known-device token (bot/casework/accounts.py): sent only to the login form.
+DEVICE_COOKIE = "gw_device"
+DEVICE_COOKIE_PATH = "/console/login"
 
 
 class LoginRequired(GreenWhistleError):

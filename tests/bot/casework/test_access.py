@@ -63,3 +63,32 @@ def test_status_targets() -> None:
     assert access.status_targets(LEADER, allowed) == []
     assert access.may_set_status(WATER, "resolved") and not access.may_set_status(WATER, "closed")
     assert not access.may_set_status(LEADER, "in_progress")
+
+
+@pytest.mark.parametrize(
+    ("member", "field", "shown"),
+    [
+        (OFFICE, "phenomenon", "full"),
+        (OFFICE, "reporter_phone", "full"),
+        (WATER, "phenomenon", "masked"),
+        (WATER, "address", "masked"),
+        (WATER, "reporter_phone", "hidden"),
+        (WATER, "reporter_name", "hidden"),
+        (LEADER, "polluter", "masked"),
+        (LEADER, "reporter_phone", "hidden"),
+    ],
+)
+def test_edit_history_by_role(member: Someone, field: str, shown: str) -> None:
+    assert access.edit_view(member, field) == shown
+
+
+def test_a_department_learns_only_that_another_units_duplicate_exists() -> None:
+    mine, other = Routed("生态环境局"), Routed("住建局")
+    assert access.sees_linked(WATER, mine) and not access.sees_linked(WATER, other)
+    assert access.sees_linked(OFFICE, other) and access.sees_linked(LEADER, other)
+
+
+def test_only_the_office_reads_the_security_events() -> None:
+    assert access.may_audit(OFFICE)
+    assert not access.may_audit(WATER) and not access.may_audit(LEADER)
+    assert access.permissions(OFFICE).audit and not access.permissions(LEADER).audit

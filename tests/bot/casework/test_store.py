@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from bot.casework.store import CaseStore
 from bot.exceptions import StoreUnavailable
@@ -97,3 +101,48 @@ def test_ticket_format() -> None:
     assert normalise_ticket("HB202611220007") == "HB-20261122-0007"
     assert normalise_ticket("没有编号") is None
     assert re.fullmatch(r"HB-\d{8}-\d{4}", normalise_ticket("HB-20261122-0007") or "")
+
+
+# -- personal data stays out of other users' reach and out of logs ------------------------------
+
+
+def test_a_new_sqlite_ledger_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Before: SQLite made the ledger, its -wal and -shm 0644 and the folder 0755, so every
+    local user could read every reporter's name and phone."""
+    import stat
+
+    from bot.ops.migrate import upgrade
+
+    folder = tmp_path / "new" / "var"
+    url = f"sqlite:///{folder / 'ledger.db'}"
+    upgrade(url)
+    store = CaseStore.from_url(url)
+    try:
+        store.file(draft())
+        for name in ("ledger.db", "ledger.db-wal", "ledger.db-shm"):
+            assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    finally:
+        store.engine.dispose()
+
+
+def test_a_failed_statement_does_not_print_its_parameters(store: CaseStore) -> None:
+    """The text of a failed statement reaches logs and tracebacks: without hide_parameters it
+    carried the bound values, phones included."""
+    issue, _ = store.file(draft(reporter_phone="13812345678"))
+    with pytest.raises(IntegrityError) as raised, store.transaction() as s:
+        s.execute(
+            text("INSERT INTO notifications (issue_id, channel, recipient) VALUES (:i, :c, :r)"),
+            {"i": issue.id, "c": "wechat", "r": "13812345678"},
+        )
+    assert "13812345678" not in str(raised.value)
+    assert store.engine.hide_parameters
+
+
+def test_filing_logs_no_personal_data(store: CaseStore, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="bot.casework"):
+        issue, _ = store.file(draft(reporter_phone="13812345678", reporter_name="王某某"))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert issue.ticket in logged
+    for secret in ("13812345678", "138****5678", "5678", "王某某"):
+        assert secret not in logged

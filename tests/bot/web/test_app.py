@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -278,6 +279,27 @@ def test_no_personal_data_in_open311_output(client: TestClient, store: CaseStore
     assert req["description"] == "化工厂偷排污水，我的电话139****5678"
 
 
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("13811110000", "138****0000"),
+        ("138 1111 0001", "138****0001"),
+        ("+8613811110003", "138****0003"),
+        ("１３８１１１１０００６", "138****0006"),
+        ("(0816)2345678", "*********78"),
+    ],
+)
+def test_phones_in_the_address_are_masked(
+    client: TestClient, store: CaseStore, written: str, masked: str
+) -> None:
+    """Today: Open311 masks phones in `description` but shows the address as it was given."""
+    issue = file(store, address=f"临园路东段12号，有事打{written}找我")
+    [req] = client.get(f"/open311/v2/requests/{issue.ticket}.json").json()
+    assert written not in req["address"]
+    assert req["address"].endswith(f"临园路东段12号，有事打{masked}找我")
+    assert written not in client.get("/open311/v2/requests.json").text
+
+
 # -- filing requests ---------------------------------------------------------------------------
 def good_form(**overrides: str) -> dict[str, str]:
     form = {
@@ -404,6 +426,75 @@ def test_post_rejects_bad_reports(
     assert fragment in description
     assert PHONE not in description
     assert store.count() == 0
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_post_body_has_a_total_limit(client: TestClient, store: CaseStore, chunked: bool) -> None:
+    """Today: any size is parsed (and a huge description stored)."""
+    body = urlencode(good_form(description="偷排" * 200_000)).encode()
+    content: Any = (
+        iter([body[i : i + 65536] for i in range(0, len(body), 65536)]) if chunked else body
+    )
+    response = client.post(
+        "/open311/v2/requests.json",
+        content=content,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    description = assert_open311_error(response, 413)
+    assert "KB" in description
+    assert store.count() == 0
+
+
+async def test_post_body_limit_is_checked_before_reading(
+    store: CaseStore, settings: Settings
+) -> None:
+    """A declared length over the limit is refused without reading (or parsing) a byte of it."""
+    app = create_app(store=store, settings=settings)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/open311/v2/requests.json",
+        "raw_path": b"/open311/v2/requests.json",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(50 * 1024 * 1024).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 413
+
+
+def test_repeated_post_returns_the_first_request(client: TestClient, store: CaseStore) -> None:
+    """Today: a client that retries (or double-clicks) files the same report twice."""
+    first = client.post("/open311/v2/requests.json", data=good_form()).json()[0]
+    again = client.post("/open311/v2/requests.json", data=good_form()).json()[0]
+    assert again["service_request_id"] == first["service_request_id"]
+    assert store.count() == 1
+    other = client.post(
+        "/open311/v2/requests.json", data=good_form(description="另一件事：河里有死鱼")
+    ).json()[0]
+    moved = client.post("/open311/v2/requests.json", data=good_form(lat="31.5")).json()[0]
+    assert (
+        len({first["service_request_id"], other["service_request_id"], moved["service_request_id"]})
+        == 3
+    )
+    assert store.count() == 3
 
 
 # -- errors ------------------------------------------------------------------------------------

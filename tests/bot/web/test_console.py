@@ -15,7 +15,7 @@ from bot.casework.store import CaseStore
 from bot.config import Settings
 from bot.web.app import create_app
 from tests.console_login import csrf_of, login
-from tests.factories import draft
+from tests.factories import draft, quiet_work
 
 PHONE = "13912345678"
 
@@ -171,3 +171,54 @@ def test_report_page_draws_svg(app_client: TestClient, store: CaseStore) -> None
     html = app_client.get("/console/report").text
     assert html.count("<svg") >= 4 and "办理时效" in html and "满意度" in html
     assert "<script>x" not in html
+
+
+# -- masking by role (issue 14 §4) -----------------------------------------------------------------
+def test_edit_history_masks_phones_for_departments(store: CaseStore) -> None:
+    """Today: a field edit's old value is shown to departments as it was, phone and all."""
+    issue, _ = store.file(draft(phenomenon="化工厂偷排，联系我138 1111 0001", reporter_phone=PHONE))
+    quiet_work(store).edit(issue.ticket, {"phenomenon": "化工厂偷排污水"}, actor="staff:li")
+    quiet_work(store).edit(issue.ticket, {"reporter_phone": "13900001111"}, actor="staff:li")
+    with TestClient(create_app(store=store, settings=Settings())) as dept:
+        login(dept, store, "department", department="生态环境局")
+        html = dept.get(f"/console/issues/{issue.ticket}").text
+    assert "字段修改记录" in html
+    assert "138 1111 0001" not in html and "138****0001" in html
+    assert "13900001111" not in html and PHONE not in html
+    with TestClient(create_app(store=store, settings=Settings())) as office:
+        login(office, store, "office")
+        html = office.get(f"/console/issues/{issue.ticket}").text
+    assert "138 1111 0001" in html and "13900001111" in html
+
+
+def test_duplicates_of_another_department_show_only_who_handles_them(store: CaseStore) -> None:
+    """Today: a department's duplicates panel links another department's issue with its summary."""
+    water, _ = store.file(
+        draft(categories=["大气"], polluter="鑫达砖厂", phenomenon="砖厂烟囱冒黑烟")
+    )
+    dust, _ = store.file(
+        draft(categories=["大气"], polluter="鑫达砖厂", phenomenon="砖厂旁工地施工扬尘很大")
+    )
+    assert water.department == "生态环境局" and dust.department == "住建局"
+    with TestClient(create_app(store=store, settings=Settings())) as dept:
+        login(dept, store, "department", department="住建局")
+        html = dept.get(f"/console/issues/{dust.ticket}").text
+    assert water.ticket not in html and "冒黑烟" not in html and "被举报对象相同" not in html
+    assert "另有相似举报" in html and "生态环境局" in html
+    with TestClient(create_app(store=store, settings=Settings())) as office:
+        login(office, store, "office")
+        html = office.get(f"/console/issues/{dust.ticket}").text
+    assert water.ticket in html and "冒黑烟" in html
+
+
+def test_the_office_reads_security_events(store: CaseStore) -> None:
+    from bot.casework.throttle import Throttle
+
+    Throttle(store).audit("lookup_alert", subject="HB-20200101-0001", source=None, alert=True)
+    with TestClient(create_app(store=store, settings=Settings())) as office:
+        login(office, store, "office")
+        html = office.get("/console/security").text
+    assert "HB-20200101-0001" in html
+    with TestClient(create_app(store=store, settings=Settings())) as dept:
+        login(dept, store, "department", department="住建局")
+        assert dept.get("/console/security").status_code == 403

@@ -1,0 +1,112 @@
+"""The REST channel for the Rasa server: `/webhooks/rest/webhook`, as Rasa's own, but trusted less.
+
+Configured in credentials.yml as `connectors.rest.RestInput`. Its name stays `rest`, so the URL
+and the answer (a JSON list of the bot's messages) are those of Rasa's RestInput. What differs
+(connectors/rest_support.py has the rules):
+
+- the channel is decided here (always `rest`), never by the body's `input_channel`, and the
+  body's `metadata` is dropped: only the hotline and WeChat channels set metadata the bot reads;
+- the conversation is `rest:<sender>`, REST's own namespace;
+- a malformed body gets a 400 with a reason (Rasa's answered 500), a body over
+  rest_support.MAX_BODY_BYTES a 413, and a message longer than Settings.max_message_chars a
+  polite reply, without a turn: it is never stored;
+- a turn that was not saved (the tracker store failed; rasa_ext/tracker_store.py) is answered
+  503 with the bot's one message that the citizen's message was not saved and should be sent
+  again. Rasa's channel logged the message text and answered 200 with whatever the bot had said;
+- streaming (`?stream=true`) is refused: a streamed reply goes out before the turn is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot import texts
+from bot.config import get_settings
+from connectors.rest_support import RestError, RestMessage, mask_sender, parse_request
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class RestInput(RasaRestInput):
+    """The REST webhook: one message in, the bot's messages out, once the turn is saved."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> RestInput:
+        texts.check_all()  # a broken catalogue stops the Rasa server at start-up
+        limit = (credentials or {}).get("max_message_chars")
+        return cls(int(limit) if limit else None)
+
+    def __init__(self, max_message_chars: int | None = None) -> None:
+        self.max_message_chars = max_message_chars or get_settings().max_message_chars
+        self.stats = {"turns": 0, "rejected": 0, "too_long": 0, "not_saved": 0}
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        bp = Blueprint("greenwhistle_rest_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", **self.stats})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                return await self._receive(request, on_new_message)
+            except RestError as exc:
+                self.stats["rejected"] += 1
+                logger.info("REST request refused: %s", exc.code)
+                return response.json(exc.body(), status=exc.status)
+
+        return bp
+
+    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        if str(request.args.get("stream", "")).lower() in ("true", "1", "yes"):
+            raise RestError(
+                "stream",
+                texts.text("citizen", "guard.errors.stream"),
+                "streaming replies are not supported: they would go out before the turn is saved",
+            )
+        msg = parse_request(request.body)
+        if len(msg.text) > self.max_message_chars:
+            self.stats["too_long"] += 1
+            logger.info("REST message of %d characters refused", len(msg.text))
+            polite = texts.text("citizen", "guard.too_long", limit=self.max_message_chars)
+            return self._reply(msg, [{"text": polite}])
+        return await self._turn(msg, on_new_message)
+
+    async def _turn(self, msg: RestMessage, on_new_message: OnNewMessage) -> HTTPResponse:
+        collector = CollectingOutputChannel()
+        self.stats["turns"] += 1
+        try:
+            await on_new_message(
+                UserMessage(msg.text, collector, msg.sender_id, input_channel=self.name())
+            )
+        except Exception as exc:
+            # Rasa saves the tracker last: whatever failed, this turn is not saved.
+            self.stats["not_saved"] += 1
+            logger.error(
+                "REST turn of %s not saved: %s", mask_sender(msg.sender), type(exc).__name__
+            )
+            not_saved = texts.text("citizen", "guard.not_saved")
+            return self._reply(msg, [{"text": not_saved}], status=503)
+        return response.json(collector.messages)
+
+    @staticmethod
+    def _reply(msg: RestMessage, messages: list[dict[str, Any]], status: int = 200) -> HTTPResponse:
+        """The channel's own answer, in the shape of the bot's (a list of messages)."""
+        return response.json(
+            [{"recipient_id": msg.sender_id, **m} for m in messages], status=status
+        )

@@ -1,0 +1,150 @@
+"""The REST channel's wire format, without Rasa: what a request must be, and whose it is.
+
+Pure Python, so the same code runs in the Rasa server (connectors/rest.py) and in the app
+environment's unit tests. A request is `{"sender": "...", "message": "..."}`; anything else is
+refused with a 400 and a reason in Chinese (bot/data/texts/citizen.yml `guard.errors`) and English.
+
+Nothing in the body decides what the channel is. Rasa's own RestInput took `input_channel` and
+`metadata` from the body, so any client on the host could claim to be the hotline (and inject a
+call's draft) or WeChat (and have status updates pushed to any openid). Here the channel is
+always `rest`, the client's metadata is dropped, and the conversation is stored as
+`rest:<sender>`: a REST client can neither join a hotline (`hotline:<call_id>`) or WeChat (a bare
+openid) conversation nor claim a call id before the agent files it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot import texts
+
+#: The conversation namespace of the REST channel (hotline: `hotline:<call_id>`, WeChat: openid).
+SENDER_PREFIX = "rest:"
+#: Longest sender id a client may choose (the ledger keeps 128 characters of a conversation id).
+MAX_SENDER_CHARS = 64
+#: A message at the character limit is at most 6 bytes a character in JSON (\\uXXXX escapes);
+#: a body bigger than this is no chat message (413). A longer message in a smaller body gets a
+#: polite reply instead (the channel checks Settings.max_message_chars).
+MAX_BODY_BYTES = 512 * 1024
+
+
+class RestError(Exception):
+    """A request the channel refuses; `status` is the HTTP code."""
+
+    def __init__(self, code: str, zh: str, en: str, status: int = 400) -> None:
+        super().__init__(f"{zh} ({en})")
+        self.code, self.zh, self.en, self.status = code, zh, en, status
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.zh,
+                "message_en": self.en,
+                "reason": f"{self.zh} ({self.en})",
+            }
+        }
+
+
+@dataclass(frozen=True)
+class RestMessage:
+    """A well-formed request: the client's sender id and its message."""
+
+    sender: str
+    text: str
+
+    @property
+    def sender_id(self) -> str:
+        """The conversation in the tracker store."""
+        return conversation_id(self.sender)
+
+
+def conversation_id(sender: str) -> str:
+    """`rest:<sender>`: REST conversations live in their own namespace."""
+    return f"{SENDER_PREFIX}{sender}"
+
+
+def mask_sender(sender: str) -> str:
+    """A client's sender id shortened for logs (some clients use a phone number)."""
+    return f"{sender[:3]}…{sender[-2:]}" if len(sender) > 8 else "***"
+
+
+def _decode(raw: bytes | None) -> Any:
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise RestError(
+            "too_large",
+            texts.text("citizen", "guard.errors.too_large", kb=MAX_BODY_BYTES // 1024),
+            f"request body larger than {MAX_BODY_BYTES // 1024} KB",
+            413,
+        )
+    if not raw.strip():
+        raise RestError("empty", texts.text("citizen", "guard.errors.empty"), "empty request body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RestError(
+            "binary", texts.text("citizen", "guard.errors.binary"), "request body is not UTF-8"
+        ) from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise RestError(
+            "bad_json", texts.text("citizen", "guard.errors.bad_json"), "request body is not JSON"
+        ) from exc
+
+
+def parse_request(raw: bytes | None) -> RestMessage:
+    """The sender and message of a request body, or RestError (400, or 413 when too big).
+
+    `metadata`, when sent, must be an object (Rasa's clients send one) and is then dropped;
+    `input_channel` is ignored: the server decides both.
+    """
+    body = _decode(raw)
+    if not isinstance(body, dict):
+        raise RestError(
+            "not_object",
+            texts.text("citizen", "guard.errors.not_object"),
+            'request body must be a JSON object: {"sender": ..., "message": ...}',
+        )
+    sender = body.get("sender")
+    if (
+        not isinstance(sender, str)
+        or not sender.strip()
+        or len(sender) > MAX_SENDER_CHARS
+        or not sender.isprintable()
+    ):
+        raise RestError(
+            "bad_sender",
+            texts.text("citizen", "guard.errors.bad_sender", limit=MAX_SENDER_CHARS),
+            f"sender must be text of 1 to {MAX_SENDER_CHARS} printable characters",
+        )
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise RestError(
+            "bad_message",
+            texts.text("citizen", "guard.errors.bad_message"),
+            "message must be a string",
+        )
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise RestError(
+            "bad_metadata",
+            texts.text("citizen", "guard.errors.bad_metadata"),
+            "metadata must be a JSON object",
+        )
+    return RestMessage(sender=sender, text=message)
+
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_SENDER_CHARS",
+    "SENDER_PREFIX",
+    "RestError",
+    "RestMessage",
+    "conversation_id",
+    "mask_sender",
+    "parse_request",
+]
