@@ -33,6 +33,7 @@ from bot.config import DEFAULT_CITY, DEFAULT_PROVINCE, TOKEN_HEADER, get_setting
 from bot.nlp.privacy import mask_phone
 from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
 from bot.nlp.transcripts.vocabulary import warm_up_transcript
+from connectors.errors import refusal
 from connectors.hotline_support import (
     FollowUp,
     HotlineError,
@@ -110,9 +111,7 @@ class HotlineInput(InputChannel):
             try:
                 return await self._receive(request, on_new_message)
             except HotlineError as exc:
-                self.stats["rejected"] += 1
-                logger.info("hotline request refused: %s", exc.code)
-                return response.json(exc.body(), status=exc.status)
+                return refusal(exc, self.stats, "hotline")
 
         return bp
 

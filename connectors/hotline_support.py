@@ -26,6 +26,7 @@ from bot.nlp.transcripts import (
     check,
     questions,
 )
+from connectors.errors import ChannelError
 
 logger = logging.getLogger(__name__)
 
@@ -39,22 +40,8 @@ SOURCE_FIELD = {"area": "area", "location": "location"}
 Status = Literal["drafting", "confirm", "filed", "transfer", "cancelled"]
 
 
-class HotlineError(Exception):
-    """A request the channel refuses; `status` is the HTTP code."""
-
-    def __init__(self, code: str, zh: str, en: str, status: int = 400) -> None:
-        super().__init__(f"{zh} ({en})")
-        self.code, self.zh, self.en, self.status = code, zh, en, status
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.zh,
-                "message_en": self.en,
-                "reason": f"{self.zh} ({self.en})",
-            }
-        }
+class HotlineError(ChannelError):
+    """A request the hotline channel refuses; `status` is the HTTP code."""
 
     @classmethod
     def from_transcript(cls, exc: TranscriptError) -> HotlineError:

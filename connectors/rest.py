@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 
 from bot import texts
 from bot.config import get_settings
+from connectors.errors import refusal
 from connectors.rest_support import RestError, RestMessage, mask_sender, parse_request
 
 logger = logging.getLogger(__name__)
@@ -66,9 +67,7 @@ class RestInput(RasaRestInput):
             try:
                 return await self._receive(request, on_new_message)
             except RestError as exc:
-                self.stats["rejected"] += 1
-                logger.info("REST request refused: %s", exc.code)
-                return response.json(exc.body(), status=exc.status)
+                return refusal(exc, self.stats, "REST")
 
         return bp
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
+from connectors.errors import ChannelError
 
 #: The conversation namespace of the REST channel (hotline: `hotline:<call_id>`, WeChat: openid).
 SENDER_PREFIX = "rest:"
@@ -30,22 +31,8 @@ MAX_SENDER_CHARS = 64
 MAX_BODY_BYTES = 512 * 1024
 
 
-class RestError(Exception):
-    """A request the channel refuses; `status` is the HTTP code."""
-
-    def __init__(self, code: str, zh: str, en: str, status: int = 400) -> None:
-        super().__init__(f"{zh} ({en})")
-        self.code, self.zh, self.en, self.status = code, zh, en, status
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.zh,
-                "message_en": self.en,
-                "reason": f"{self.zh} ({self.en})",
-            }
-        }
+class RestError(ChannelError):
+    """A request the REST channel refuses; `status` is the HTTP code."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,24 @@ def make_engine(url: str, *, busy_timeout_s: float | None = None, **kwargs: Any)
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _hide_row_values)
+    return engine
+
+
+def _hide_row_values(ctx: Any) -> None:
+    """PostgreSQL puts the offending row's values in an error's DETAIL line (「Failing row contains
+    (…, 13812345678, …)」, 「Key (phone)=(…) already exists」), which hide_parameters does not
+    reach: drop that line from the driver's error and from SQLAlchemy's, which copied it."""
+    for exc in (ctx.original_exception, ctx.sqlalchemy_exception):
+        if exc is None or not exc.args or not isinstance(exc.args[0], str):
+            continue
+        message = exc.args[0]
+        if "\nDETAIL:" in message:
+            head, _, rest = message.partition("\nDETAIL:")
+            # SQLAlchemy's own message continues after the driver's (the statement, a link)
+            tail = rest[rest.index("\n") :] if "\n" in rest else ""
+            exc.args = (f"{head}\nDETAIL: [hidden: it may hold personal data]{tail}", *exc.args[1:])
 
 
 class Transactional(Protocol):

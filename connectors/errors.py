@@ -1,0 +1,39 @@
+"""Refusals of our webhooks (REST, hotline): one JSON shape, one way of answering them.
+
+{"error": {"code", "message" (中文), "message_en", "reason"}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import response
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+
+class ChannelError(Exception):
+    """A request a channel refuses; `status` is the HTTP code (400 unless said otherwise)."""
+
+    def __init__(self, code: str, zh: str, en: str, status: int = 400) -> None:
+        super().__init__(f"{zh} ({en})")
+        self.code, self.zh, self.en, self.status = code, zh, en, status
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.zh,
+                "message_en": self.en,
+                "reason": f"{self.zh} ({self.en})",
+            }
+        }
+
+
+def refusal(exc: ChannelError, stats: dict[str, int], channel: str) -> HTTPResponse:
+    """Counts and logs a refused request (its code only: no content) and answers it."""
+    stats["rejected"] += 1
+    logger.info("%s request refused: %s", channel, exc.code)
+    return response.json(exc.body(), status=exc.status)
