@@ -165,7 +165,8 @@ def stored_token(var_dir: Path, name: str) -> str:
     if path.is_file() and (token := path.read_text().strip()):
         os.chmod(path, 0o600)
         return token
-    token = secrets.token_urlsafe(32)
+    # hex, not urlsafe: a token that starts with '-' reads as an option on a command line
+    token = secrets.token_hex(32)
     private_dir(path.parent)
     private_file(path).write_text(token)
     return token

@@ -62,7 +62,7 @@ ACTION_TOKEN_SCHEME = "Bearer"
 RASA_LAUNCHER = (
     "import os, sys\n"
     "from rasa.__main__ import main\n"
-    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ['GW_RASA_TOKEN']]\n"
+    "sys.argv = ['rasa', *sys.argv[1:], '--auth-token=' + os.environ['GW_RASA_TOKEN']]\n"
     "sys.exit(main())\n"
 )
 

@@ -83,12 +83,13 @@ def test_the_launcher_hands_the_token_to_rasa_from_the_environment(tmp_path: Pat
     )
     out = subprocess.run(
         [sys.executable, "-c", RASA_LAUNCHER, "run", "--enable-api"],
-        env={**os.environ, "PYTHONPATH": str(tmp_path), "GW_RASA_TOKEN": "t0k"},
+        env={**os.environ, "PYTHONPATH": str(tmp_path), "GW_RASA_TOKEN": "-t0k"},
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    assert out.strip() == str(["rasa", "run", "--enable-api", "--auth-token", "t0k"])
+    # one argument, so a token that starts with '-' is not read as another option
+    assert out.strip() == str(["rasa", "run", "--enable-api", "--auth-token=-t0k"])
 
 
 def test_the_action_server_is_started_on_loopback_through_our_guard(tmp_path: Path) -> None:
