@@ -16,6 +16,10 @@ export PYTHONPATH := $(CURDIR)
 
 TRAINING_INPUTS := domain.yml config.yml $(shell find nlu_data rasa_ext -type f 2>/dev/null)
 MODEL_STAMP := models/.trained
+# The extraction pipeline (spaCy, app only): rebuilt when its config, its code or its data change.
+EXTRACTION_MODEL := models/extraction
+EXTRACTION_INPUTS := $(wildcard bot/nlp/pipeline/*.py bot/nlp/pipeline/config.cfg bot/data/extraction/*)
+EXTRACTION_STAMP := models/.extraction-built
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,10 +31,12 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 	$(RASA_VENV)/bin/pip install -q -r requirements/rasa.txt
 	touch $@
 
-$(APP_VENV)/.installed: requirements/app.txt
+# The project itself goes in editable, for the spaCy entry points of pyproject.toml.
+$(APP_VENV)/.installed: requirements/app.txt pyproject.toml
 	$(PY_APP) -m venv $(APP_VENV)
 	$(APP_VENV)/bin/pip install -q --upgrade pip wheel
 	$(APP_VENV)/bin/pip install -q -r requirements/app.txt
+	$(APP_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed ## create both virtual environments
@@ -42,13 +48,22 @@ $(MODEL_STAMP): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL_STAMP) ## train the Rasa model if the data changed
 
+$(EXTRACTION_STAMP): $(APP_VENV)/.installed $(EXTRACTION_INPUTS)
+	@mkdir -p models
+	flock models/.extraction.lock $(PY) -m bot.nlp.pipeline.build --out $(EXTRACTION_MODEL)
+	touch $@
+
+train-extraction: $(APP_VENV)/.installed ## build the extraction pipeline (spaCy) into models/extraction (make test/run: when missing or stale)
+	@rm -f $(EXTRACTION_STAMP)
+	@$(MAKE) --no-print-directory $(EXTRACTION_STAMP)
+
 db: $(APP_VENV)/.installed ## create or migrate the ledger database (DATABASE_URL, default SQLite var/greenwhistle.db)
 	$(PY) -m bot.ops.cli init-db
 
 admin: $(APP_VENV)/.installed db ## create the first console account (intake office); asks for a password
 	$(PY) -m bot.ops.cli create-user $${ADMIN_USER:-admin} --role office --name 市污防办管理员
 
-run: venvs train ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
+run: venvs train $(EXTRACTION_STAMP) ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
 	$(PY) -m bot.ops.stack run
 
 shell: venvs train ## chat with the bot in this terminal (starts the system unless it is running)
@@ -65,7 +80,7 @@ types: $(APP_VENV)/.installed ## mypy on bot/, actions/, connectors/ and rasa_ex
 validate: $(RASA_VENV)/.installed ## rasa data validate, failing on any warning
 	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings
 
-test-unit: $(APP_VENV)/.installed ## unit tests of bot/ and actions/ (and PostgreSQL when TEST_DATABASE_URL is set)
+test-unit: $(APP_VENV)/.installed $(EXTRACTION_STAMP) ## unit tests of bot/ and actions/ (and PostgreSQL when TEST_DATABASE_URL is set)
 	$(PY) -m pytest tests -m "not e2e" -q
 
 test-stories: train ## conversation tests (rasa test) with real Chinese user text
@@ -100,4 +115,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu
+.PHONY: help venvs train train-extraction db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu

@@ -23,6 +23,16 @@ _PHONE_RE = re.compile(
 def find_phones(text: str) -> list[str]:
     """Digits-only phone numbers in text order, without duplicates."""
     out: list[str] = []
+    for _start, _end, phone in find_phone_spans(text):
+        if phone not in out:
+            out.append(phone)
+    return out
+
+
+def find_phone_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every phone number with where it is written (start, end, digits): for the spaCy pipeline,
+    which marks each occurrence."""
+    out: list[tuple[int, int, str]] = []
     for m in _PHONE_RE.finditer(text or ""):
         raw = m.group(1).split("转")[0]
         if (
@@ -31,8 +41,8 @@ def find_phones(text: str) -> list[str]:
         ):
             raw = raw.rsplit("-", 1)[0]  # 0816-2345678-801: the extension is dropped
         phone = normalise_phone(raw)
-        if phone and phone not in out:
-            out.append(phone)
+        if phone:
+            out.append((m.start(1), m.start(1) + len(raw), phone))
     return out
 
 

@@ -238,6 +238,18 @@ def _resolve_mention(gz: Gazetteer, m: Mention, ctx: _Context) -> _Resolved:
     return _Resolved(None, top, m)
 
 
+@dataclass(frozen=True)
+class Located:
+    """A place with where it is named (`text[start:end]`) and its county-level code (the county,
+    or the city whose towns are its districts: 东莞), None without a district: for the spaCy
+    pipeline (bot/nlp/pipeline), which marks it in the text and links it."""
+
+    place: Place
+    start: int
+    end: int
+    code: str | None
+
+
 def find_places(
     text: str,
     *,
@@ -247,6 +259,17 @@ def find_places(
 ) -> list[Place]:
     """Every place named in `text`, most specific chain first; `avoid` spans (polluter names)
     are used only when nothing outside them names a place."""
+    return [loc.place for loc in locate(text, province=province, city=city, avoid=avoid)]
+
+
+def locate(
+    text: str,
+    *,
+    province: str | None = None,
+    city: str | None = None,
+    avoid: list[tuple[int, int]] | None = None,
+) -> list[Located]:
+    """`find_places`, each place with its span and county-level code."""
     gz = gazetteer()
     mentions = scan(text, gz)
     if not mentions:
@@ -258,11 +281,12 @@ def find_places(
     ctx = _context(gz, mentions, province, city)
     resolved = [_resolve_mention(gz, m, ctx) for m in mentions]
     chains = _chains(gz, text, resolved)
-    ranked: list[tuple[tuple[bool, bool, bool, bool, bool], Place]] = []
+    ranked: list[tuple[tuple[bool, bool, bool, bool, bool], Located]] = []
     for chain in chains:
-        place = _to_place(gz, text, chain, ctx)
-        if place is None:
+        located = _to_place(gz, text, chain, ctx)
+        if located is None:
             continue
+        place = located.place
         strong = any(r.mention.strong for r in chain)
         inside = bool(avoid) and _inside(chain[0].mention, avoid or [])
         # Resolved before ambiguous; counties/towns before bare cities; full names before short
@@ -281,25 +305,25 @@ def find_places(
             inside,
             elsewhere,
         )
-        ranked.append((key, place))
+        ranked.append((key, located))
     ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank
     return _village_places(gz, text, [p for _, p in ranked], province, city)
 
 
 def _village_places(
-    gz: Gazetteer, text: str, found: list[Place], province: str | None, city: str | None
-) -> list[Place]:
+    gz: Gazetteer, text: str, found: list[Located], province: str | None, city: str | None
+) -> list[Located]:
     """When no county or town was named (nor asked about), a village or community named in the
     text may still tell the county: looked up only inside one city (the one the text names, or
     the deployment city), among village names unique in that city. Failing a village, a road
     that a community of an urban district is named after (南昌路 → 南昌路社区) tells it too.
     Villages or roads of different counties make the place ambiguous (the bot asks); nothing is
     guessed."""
-    if any(p.district or p.town or p.is_ambiguous for p in found):
+    if any(p.place.district or p.place.town or p.place.is_ambiguous for p in found):
         return found
     if not any(e in text for e in (*villages.ENDINGS, *villages.ROAD_ENDINGS)):
         return found
-    text_cities = {(p.province, p.city) for p in found if p.city}
+    text_cities = {(p.place.province, p.place.city) for p in found if p.place.city}
     if len(text_cities) > 1:
         return found
     ctx = _context(gz, [], *(text_cities.pop() if text_cities else (province, city)))
@@ -317,15 +341,16 @@ def _village_places(
     if len(counties) > 1:
         paths = list(dict.fromkeys(gz.full_path(_village_unit(gz, h)) + h.name for h in hits))
         ambiguous = Place(address=_address(text, first.start), mention=first.name, candidates=paths)
-        return [ambiguous, *found]
+        return [Located(ambiguous, first.start, first.end, None), *found]
     towns = {h.town for h in hits}
     code = _village_unit(gz, first) if len(towns) == 1 else first.county
-    resolved = _to_place(gz, text, [_Resolved(code, [], mention)], ctx)
-    if resolved is None or not (resolved.district or resolved.town):
+    located = _to_place(gz, text, [_Resolved(code, [], mention)], ctx)
+    if located is None or not (located.place.district or located.place.town):
         return found
+    resolved = located.place
     resolved.address = _address(text, first.start)
     resolved.mention = first.name
-    return [resolved, *(p for p in found if p.city != resolved.city or p.district)]
+    return [located, *(p for p in found if p.place.city != resolved.city or p.place.district)]
 
 
 def _village_unit(gz: Gazetteer, hit: villages.VillageHit) -> str:
@@ -401,20 +426,18 @@ def _fits(gz: Gazetteer, upper: _Resolved, lower: _Resolved) -> bool:
     return gz.is_under(lower.code, upper.code) or gz.is_under(upper.code, lower.code)
 
 
-def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -> Place | None:
+def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -> Located | None:
     codes = [r.code for r in chain if r.code]
-    mention = text[chain[0].mention.start : chain[-1].mention.end]
+    start, end = chain[0].mention.start, chain[-1].mention.end
+    mention = text[start:end]
     last_m = chain[-1].mention
     # 北川县安昌路: the town's short name is part of the road's, so of the address too
     road_named = not last_m.strong and text.startswith(_ROADS, last_m.end)
     address = _address(text, last_m.start if road_named else last_m.end)
     if not codes:
         cands = chain[-1].candidates
-        return Place(
-            address=address,
-            mention=mention,
-            candidates=[gz.full_path(c) for c in cands],
-        )
+        paths = [gz.full_path(c) for c in cands]
+        return Located(Place(address=address, mention=mention, candidates=paths), start, end, None)
     deepest = max(codes, key=lambda c: _depth(gz, c))
     # Candidates lower in the chain that the upper part narrows down to one.
     last = chain[-1]
@@ -432,18 +455,20 @@ def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -
         mention=mention,
     )
     county = gz.ancestor(deepest, COUNTY)
+    code = county.code if county else None
     if unit.level == TOWN:
         place.town = unit.name
         parent = unit.parent
         if gz.acts_as_city(parent):
             place.district = unit.name  # 东莞市虎门镇, 天门市岳口镇: the town is the district
+            code = parent
         elif county:
             place.district = county.name
     elif county and not gz.acts_as_city(county.code):
         place.district = county.name
     if county and gz.acts_as_city(county.code):
         place.city = county.name
-    return place
+    return Located(place, start, end, code if place.district else None)
 
 
 def _road_follows(text: str, pos: int) -> bool:

@@ -7,6 +7,7 @@ dictionary of any other component in the same process (Rasa's JiebaTokenizer) is
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import warnings
@@ -32,6 +33,15 @@ def _extra_words() -> list[str]:
     return [w for w in words if len(w) >= 2]
 
 
+def user_dictionary() -> str:
+    """Every word added to jieba's own dictionary, as one jieba user dictionary (`word [freq]
+    [tag]` a line, in the order added): userdict.txt, then the extra words at 2000. `tokenizer()`
+    loads exactly this text, so the spaCy pipeline can save it and segment the same elsewhere."""
+    lines = data_path("userdict.txt").read_text(encoding="utf-8").splitlines()
+    lines.extend(f"{word} 2000" for word in _extra_words())
+    return "\n".join(lines) + "\n"
+
+
 def tokenizer() -> jieba.Tokenizer:
     """The shared tokenizer, built on first use (about a second), then reused by every thread."""
     global _tokenizer
@@ -47,9 +57,7 @@ def tokenizer() -> jieba.Tokenizer:
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()
-            tok.load_userdict(str(data_path("userdict.txt")))
-            for word in _extra_words():
-                tok.add_word(word, freq=2000)
+            tok.load_userdict(io.BytesIO(user_dictionary().encode("utf-8")))
             _tokenizer = tok
             logger.debug("jieba tokenizer ready")
     return _tokenizer

@@ -36,6 +36,15 @@ def _regex() -> re.Pattern[str]:
 
 def find(text: str) -> list[str]:
     """Time expressions in text order; neighbours (at most one linking character) are joined."""
+    out: list[str] = []
+    for start, end in find_spans(text):
+        if text[start:end] not in out:
+            out.append(text[start:end])
+    return out
+
+
+def find_spans(text: str) -> list[tuple[int, int]]:
+    """Where `find`'s expressions stand, every occurrence (the spaCy pipeline marks each)."""
     spans: list[list[int]] = []
     for m in _regex().finditer(text or ""):
         start, end = m.span()
@@ -47,13 +56,7 @@ def find(text: str) -> list[str]:
             spans[-1][1] = end
         else:
             spans.append([start, end])
-    out: list[str] = []
-    for start, end in spans:
-        piece = text[start:end]
-        if _is_noise(piece) or piece in out:
-            continue
-        out.append(piece)
-    return out
+    return [(start, end) for start, end in spans if not _is_noise(text[start:end])]
 
 
 def _is_noise(piece: str) -> bool:
