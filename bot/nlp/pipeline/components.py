@@ -55,6 +55,23 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+class _RuleComponent:
+    """One rule extractor as a component: finds its part in the normalised text of a Doc that is
+    not blank, records it in the rules' result (`data`) and its candidates in `found(doc)`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        norm = _text(doc)
+        if norm is not None:
+            self.fill(doc, extraction_data(doc), norm)
+        return doc
+
+    def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
+        raise NotImplementedError
+
+
 class RuleTypes:
     """Pollution types and phenomena (lexicon.py) → `doc.cats`: 1.0/0.0 per type label (a
     sub-type such as 油烟 sets its category 大气 too, as `Extraction.categories` does), and the
@@ -83,37 +100,25 @@ class RuleTypes:
         return Scorer.score_cats(examples, "cats", labels=cat_labels(), multi_label=True)
 
 
-class RulePolluters:
+class RulePolluters(_RuleComponent):
     """Named polluters (polluters.py), in the rules' order (named sites before described ones)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        data = extraction_data(doc)
-        norm = _text(doc)
-        if norm is None:
-            return doc
+    def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
         hits = polluters.find(norm)
         data["polluters"] = [c.name for c in hits]
         found(doc).extend((c.start, c.end, POLLUTER, "") for c in hits)
-        return doc
 
 
-class RulePlaces:
+class RulePlaces(_RuleComponent):
     """Places (places.py) resolved in the deployment context: the component's `province` and
     `city`, unless the Doc carries its own (`make_doc`). kb_id is the county-level code."""
 
     def __init__(self, name: str, province: str | None, city: str | None) -> None:
-        self.name = name
+        super().__init__(name)
         self.province = province
         self.city = city
 
-    def __call__(self, doc: Doc) -> Doc:
-        data = extraction_data(doc)
-        norm = _text(doc)
-        if norm is None:
-            return doc
+    def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
         ctx = context_of(doc)
         province, city = (ctx.province, ctx.city) if ctx else (self.province, self.city)
         spans = found(doc)
@@ -121,43 +126,26 @@ class RulePlaces:
         located = places.locate(norm, province=province, city=city, avoid=avoid)
         data["places"] = [asdict(loc.place) for loc in located]
         spans.extend((loc.start, loc.end, PLACE, loc.code or "") for loc in located)
-        return doc
 
 
-class RuleTimes:
+class RuleTimes(_RuleComponent):
     """Time expressions (times.py): every occurrence a candidate, each text once in the result."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        data = extraction_data(doc)
-        norm = _text(doc)
-        if norm is None:
-            return doc
+    def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
         spans = times.find_spans(norm)
         data["times"] = _unique(norm[s:e] for s, e in spans)
         found(doc).extend((s, e, TIME, "") for s, e in spans)
-        return doc
 
 
-class RulePhones:
+class RulePhones(_RuleComponent):
     """Phone numbers (contacts.py), and ticket numbers, which go into the result only: a ticket
     is a reference to a case, not an entity of the complaint."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        data = extraction_data(doc)
-        norm = _text(doc)
-        if norm is None:
-            return doc
+    def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
         spans = contacts.find_phone_spans(norm)
         data["phones"] = _unique(phone for _, _, phone in spans)
         data["tickets"] = contacts.find_tickets(norm)
         found(doc).extend((s, e, PHONE, "") for s, e, _ in spans)
-        return doc
 
 
 class Entities:
