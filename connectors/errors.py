@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -37,3 +38,29 @@ def refusal(exc: ChannelError, stats: dict[str, int], channel: str) -> HTTPRespo
     stats["rejected"] += 1
     logger.info("%s request refused: %s", channel, exc.code)
     return response.json(exc.body(), status=exc.status)
+
+
+class BodyError(ValueError):
+    """Why a request body is no JSON document: `code` is too_large, empty, binary or bad_json.
+    Each channel words it for its own audience."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def read_json(raw: bytes | None, limit: int) -> Any:
+    """The JSON document of a request body of at most `limit` bytes, or BodyError."""
+    raw = raw or b""
+    if len(raw) > limit:
+        raise BodyError("too_large")
+    if not raw.strip():
+        raise BodyError("empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BodyError("binary") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise BodyError("bad_json") from exc

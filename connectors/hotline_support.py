@@ -26,7 +26,7 @@ from bot.nlp.transcripts import (
     check,
     questions,
 )
-from connectors.errors import ChannelError
+from connectors.errors import BodyError, ChannelError, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -81,36 +81,25 @@ def sender_id(call_id: str) -> str:
 
 def decode_body(raw: bytes | None) -> dict[str, Any]:
     """The JSON object of a request body, or HotlineError (too big, binary, not JSON)."""
-    import json
-
-    raw = raw or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise HotlineError(
-            "too_large",
-            texts.text("agent", "hotline.errors.too_large", kb=MAX_BODY_BYTES // 1024),
-            f"request body larger than {MAX_BODY_BYTES // 1024} KB",
-            413,
-        )
-    if not raw.strip():
-        raise HotlineError(
-            "empty", texts.text("agent", "hotline.errors.empty"), "empty request body"
-        )
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise HotlineError(
-            "binary",
-            texts.text("agent", "hotline.errors.binary"),
-            "request body is not UTF-8 text",
-        ) from exc
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise HotlineError(
-            "bad_json",
-            texts.text("agent", "hotline.errors.bad_json"),
-            "request body is not valid JSON",
-        ) from exc
+        body = read_json(raw, MAX_BODY_BYTES)
+    except BodyError as exc:
+        kb = MAX_BODY_BYTES // 1024
+        if exc.code == "too_large":
+            zh = texts.text("agent", "hotline.errors.too_large", kb=kb)
+            raise HotlineError(exc.code, zh, f"request body larger than {kb} KB", 413) from exc
+        zh, en = {
+            "empty": (texts.text("agent", "hotline.errors.empty"), "empty request body"),
+            "binary": (
+                texts.text("agent", "hotline.errors.binary"),
+                "request body is not UTF-8 text",
+            ),
+            "bad_json": (
+                texts.text("agent", "hotline.errors.bad_json"),
+                "request body is not valid JSON",
+            ),
+        }[exc.code]
+        raise HotlineError(exc.code, zh, en) from exc
     if not isinstance(body, dict):
         raise HotlineError(
             "bad_json",

@@ -14,12 +14,11 @@ openid) conversation nor claim a call id before the agent files it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from bot import texts
-from connectors.errors import ChannelError
+from connectors.errors import BodyError, ChannelError, read_json
 
 #: The conversation namespace of the REST channel (hotline: `hotline:<call_id>`, WeChat: openid).
 SENDER_PREFIX = "rest:"
@@ -59,28 +58,22 @@ def mask_sender(sender: str) -> str:
 
 
 def _decode(raw: bytes | None) -> Any:
-    raw = raw or b""
-    if len(raw) > MAX_BODY_BYTES:
-        raise RestError(
-            "too_large",
-            texts.text("citizen", "guard.errors.too_large", kb=MAX_BODY_BYTES // 1024),
-            f"request body larger than {MAX_BODY_BYTES // 1024} KB",
-            413,
-        )
-    if not raw.strip():
-        raise RestError("empty", texts.text("citizen", "guard.errors.empty"), "empty request body")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RestError(
-            "binary", texts.text("citizen", "guard.errors.binary"), "request body is not UTF-8"
-        ) from exc
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise RestError(
-            "bad_json", texts.text("citizen", "guard.errors.bad_json"), "request body is not JSON"
-        ) from exc
+        return read_json(raw, MAX_BODY_BYTES)
+    except BodyError as exc:
+        kb = MAX_BODY_BYTES // 1024
+        if exc.code == "too_large":
+            zh = texts.text("citizen", "guard.errors.too_large", kb=kb)
+            raise RestError(exc.code, zh, f"request body larger than {kb} KB", 413) from exc
+        zh, en = {
+            "empty": (texts.text("citizen", "guard.errors.empty"), "empty request body"),
+            "binary": (texts.text("citizen", "guard.errors.binary"), "request body is not UTF-8"),
+            "bad_json": (
+                texts.text("citizen", "guard.errors.bad_json"),
+                "request body is not JSON",
+            ),
+        }[exc.code]
+        raise RestError(exc.code, zh, en) from exc
 
 
 def parse_request(raw: bytes | None) -> RestMessage:
