@@ -21,7 +21,14 @@ from actions.common import (
 )
 from bot import texts
 from bot.exceptions import StoreUnavailable
-from bot.intake import REPORT_SLOTS, build_draft, interpret, summary_variables
+from bot.intake import (
+    REPORT_SLOTS,
+    ambiguity_message,
+    build_draft,
+    interpret,
+    summary_variables,
+    triage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +66,29 @@ class ActionExtractReportSlots(Action):
         return [SlotSet(name, value) for name, value in update.slots.items()]
 
 
+class ActionTriage(Action):
+    """A message outside a report: start one, say where a matter that is not ours goes, or say
+    we did not understand (bot/intake/triage.py). Sets `scope`, on which the rules branch."""
+
+    def name(self) -> str:
+        return "action_triage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        result = triage(
+            latest_text(tracker),
+            intent=latest_intent(tracker),
+            slots=tracker.current_slot_values(),
+            ctx=context(),
+            metadata=message_metadata(tracker),
+        )
+        for message in result.messages:
+            dispatcher.utter_message(**message)
+        events: list[EventType] = [SlotSet(name, value) for name, value in result.slots.items()]
+        return [*events, SlotSet("scope", result.outcome)]
+
+
 class AskSlotAction(Action):
     """The report form's question for one slot (action_ask_<slot>); `question` is its text from
     the citizen catalogue (ask.<slot>), one literal key per subclass."""
@@ -74,8 +104,10 @@ class AskSlotAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if self.slot == "area" and tracker.get_slot("place_candidates"):
-            # the candidates were just listed by the extraction; don't ask twice
+        candidates = tracker.get_slot("place_candidates") if self.slot == "area" else None
+        if candidates:
+            # a place name several towns share: one question with numbered choices
+            dispatcher.utter_message(**ambiguity_message(None, list(candidates)))
             return [then_listen()]
         dispatcher.utter_message(**self.question())
         return [then_listen()]

@@ -43,6 +43,7 @@ _SCALARS: dict[Any, tuple[set[str], str]] = {
 LOADERS: dict[str, tuple[str, ...]] = {
     "bot.nlp.extraction._data": ("times_file", "polluters_file", "lexicon_file"),
     "bot.nlp.transcripts.vocabulary": ("vocabulary",),
+    "bot.nlp.scope": ("scope_file",),
     "connectors.wechat_support": ("settings",),
     "bot.casework.catalog": ("categories", "statuses"),
     "bot.casework.deadlines": ("calendar", "deadlines_file"),

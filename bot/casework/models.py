@@ -81,6 +81,8 @@ class Issue(Base):
     call_id: Mapped[str | None] = mapped_column(String(64), index=True)
     agent_id: Mapped[str | None] = mapped_column(String(64))
     call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A borderline matter (bot/data/scope.yml, migration 0007): the rule it matched, for staff.
+    scope_rule: Mapped[str | None] = mapped_column(String(300))
 
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

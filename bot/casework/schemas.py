@@ -40,6 +40,8 @@ class IssueDraft(BaseModel):
     call_id: str | None = Field(default=None, max_length=64)
     agent_id: str | None = Field(default=None, max_length=64)
     call_started_at: AwareDatetime | None = None
+    #: A borderline matter: the scope rule it matched (bot/data/scope.yml), shown to staff.
+    scope_rule: str | None = Field(default=None, max_length=300)
 
     @field_validator("categories")
     @classmethod
@@ -117,6 +119,7 @@ class IssueView(BaseModel):
     # Hotline work orders (migration 0004)
     call_id: str | None = None
     agent_id: str | None = None
+    scope_rule: str | None = None
     call_started_at: datetime | None = None
 
     @property

@@ -8,20 +8,25 @@ changes), `slots` (the per-slot handlers), `places`, `categories`, `hotline`, `s
 from bot.intake.context import Context
 from bot.intake.drafts import build_draft
 from bot.intake.messages import interpret
+from bot.intake.places import ambiguity_message
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.status import Lookup, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
+from bot.intake.triage import Triage, triage
 from bot.intake.turn import Update
 
 __all__ = [
     "REPORT_SLOTS",
     "Context",
     "Lookup",
+    "Triage",
     "Update",
+    "ambiguity_message",
     "build_draft",
     "interpret",
     "look_up",
     "may_view",
     "status_variables",
     "summary_variables",
+    "triage",
 ]

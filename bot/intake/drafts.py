@@ -60,4 +60,5 @@ def build_draft(
         call_id=call.get("call_id"),
         agent_id=call.get("agent_id"),
         call_started_at=call.get("started_at"),
+        scope_rule=clip(str(slots["scope_rule"]), 300) if slots.get("scope_rule") else None,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.casework.catalog import categories as known_categories
 from bot.intake.context import Context
-from bot.intake.places import ambiguity_message, place_slots
+from bot.intake.places import place_slots
 from bot.intake.slots import anonymous_slots, phone_slots
 from bot.intake.turn import Update
 from bot.intake.values import MAX_ORIGINAL_CHARS, clip
@@ -75,9 +75,8 @@ def hotline_update(hotline: Mapping[str, Any], ctx: Context) -> Update:
         )
         if found.district or found.town or found.candidates or found.address:
             text = str(draft.get("location_text") or found.mention or found.address or "")
+            # candidates are asked about by the area question, numbered (action_ask_area)
             s.update(place_slots(Extraction(place=found, places=[found]), text, ctx))
-            if found.candidates:
-                upd.messages.append(ambiguity_message(found.mention, found.candidates))
     if draft.get("time_text"):
         s["time_text"] = clip(str(draft["time_text"]), 200)
     if draft.get("polluter"):
@@ -85,6 +84,8 @@ def hotline_update(hotline: Mapping[str, Any], ctx: Context) -> Update:
     if draft.get("evidence"):
         s["evidence"] = clip(str(draft["evidence"]), 500)
         s["has_evidence"] = draft.get("has_evidence")
+    if draft.get("scope_rule"):
+        s["scope_rule"] = clip(str(draft["scope_rule"]), 300)
     phone = normalise_phone(draft.get("contact_phone"))
     if draft.get("anonymous"):
         s.update(anonymous_slots())

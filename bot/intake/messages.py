@@ -14,7 +14,7 @@ from typing import Any
 from bot.intake.categories import fine_categories
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
-from bot.intake.places import ambiguity_message, pin_coordinates
+from bot.intake.places import pin_coordinates
 from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, ReportSlots, media_evidence
 from bot.intake.turn import Turn, Update
 from bot.intake.values import MAX_EXTRACT_CHARS, clip
@@ -39,6 +39,14 @@ NON_REPORT_INTENTS = frozenset(
     }
 )
 REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
+#: Inside a report, an answer the classifier took for one of these is still the answer asked
+#: for (「恒安物业服务有限公司」 is no handoff); only these are never answers.
+NEVER_ANSWERS = frozenset(
+    {"ask_status", "ask_reward", "handoff", "cancel", "feedback_satisfied", "feedback_unsatisfied"}
+)
+#: Short courtesies (「谢谢」「你好」) are no answer either; longer messages with them are.
+COURTESIES = frozenset({"greet", "goodbye", "thank"})
+MAX_COURTESY_CHARS = 6
 
 HANDLERS = ReportSlots()
 
@@ -60,7 +68,12 @@ def interpret(
     A correction (地点是…) overrides the named field.
     """
     text = (text or "").strip()
-    if not text or intent in NON_REPORT_INTENTS:
+    answering = bool(form_active and requested_slot)
+    if not text or intent in NEVER_ANSWERS:
+        return Update()
+    if intent in NON_REPORT_INTENTS and not answering:
+        return Update()
+    if answering and intent in COURTESIES and len(text) <= MAX_COURTESY_CHARS:
         return Update()
     if requested_slot and slots.get(requested_slot) and is_retry(text):
         # "继续" after a "system busy" message is not the answer to the question asked before.
@@ -131,7 +144,5 @@ def interpret(
     # Everything else this message reveals fills empty slots only.
     for slot in EXTRACTED:
         upd.slots.update(HANDLERS.extract(slot, turn, upd))
-    if upd.slots.get("place_candidates"):
-        mention = ex.place.mention if ex.place else None
-        upd.messages.append(ambiguity_message(mention, upd.slots["place_candidates"]))
+    # Place candidates are asked about by the area question (action_ask_area), numbered.
     return upd

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,13 +63,22 @@ def area_slots_from_candidate(candidate: str, ctx: Context) -> dict[str, Any]:
 
 
 def ambiguity_message(mention: str | None, candidates: Sequence[str]) -> dict[str, Any]:
-    """The numbered list of places a name may mean, asking which one."""
+    """The numbered list of places a name may mean, asking which one. Without the mention, the
+    name the candidates share (四川省绵阳市江油市太平镇 / …游仙区太平镇 → 太平镇) is used."""
+    mention = mention or shared_name(candidates)
     return texts.message(
         "citizen",
         "ask.area_ambiguous",
         mention=mention or texts.text("citizen", "intake.place_unnamed"),
         candidates="\n".join(f"{i}. {c}" for i, c in enumerate(candidates, 1)),
     )
+
+
+def shared_name(candidates: Sequence[str]) -> str | None:
+    """The unit name at the end of every candidate (太平镇), if they share one."""
+    tails = [re.split(r"(?<=[省市区县镇乡旗])", c.strip()) for c in candidates if c.strip()]
+    last = {next((p for p in reversed(t) if p), "") for t in tails}
+    return last.pop() if len(last) == 1 and "" not in last else None
 
 
 def pin_coordinates(metadata: Mapping[str, Any] | None) -> dict[str, float]:

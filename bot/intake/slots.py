@@ -46,6 +46,7 @@ REPORT_SLOTS = (
     "latitude",
     "longitude",
     "hotline_call",
+    "scope_rule",
 )
 
 #: Slots that the answer to another slot's question settles too (a place answers both).

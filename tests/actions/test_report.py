@@ -14,6 +14,7 @@ from actions.report import (
     ActionExtractReportSlots,
     ActionReportSummary,
     ActionSubmitReport,
+    ActionTriage,
 )
 from bot.casework.store import CaseStore
 from bot.exceptions import StoreUnavailable
@@ -200,11 +201,41 @@ async def test_ask_actions_send_their_question(dispatcher: CollectingDispatcher)
     assert events == [LISTEN]  # the question ends the bot's turn without another policy run
 
 
-async def test_ask_area_stays_quiet_when_candidates_were_listed(
+async def test_ask_area_lists_the_candidates_as_numbered_choices(
     dispatcher: CollectingDispatcher,
 ) -> None:
+    candidates = ["四川省绵阳市江油市太平镇", "四川省绵阳市游仙区太平镇"]
     events = await ActionAskArea().run(
-        dispatcher, user_turn("x", "inform", slots={"place_candidates": ["a", "b"]}), {}
+        dispatcher, user_turn("x", "inform", slots={"place_candidates": candidates}), {}
     )
-    assert dispatcher.messages == []
+    [message] = dispatcher.messages
+    assert "“太平镇”" in message["text"]
+    assert "1. 四川省绵阳市江油市太平镇" in message["text"]
+    assert "2. 四川省绵阳市游仙区太平镇" in message["text"]
     assert events == [LISTEN]
+
+
+async def test_triage_starts_a_report_from_a_complete_message_whatever_the_intent(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    text = "梓潼县文昌镇的宏兴饲料厂这几天晚上一直冒黑烟，呛得人睡不着"
+    events = await ActionTriage().run(dispatcher, user_turn(text, "nlu_fallback"), {})
+    values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert values["scope"] == "report"
+    assert values["description"]
+    assert values["categories"] == ["大气"]
+    assert values["area_parts"]["district"] == "梓潼县"
+    assert dispatcher.messages == []
+
+
+async def test_triage_tells_where_a_matter_that_is_not_ours_goes(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    text = "老板拖欠我们三个月工钱了，电话也不接"
+    tracker = user_turn(text, "report_problem", slots={"description": text})
+    events = await ActionTriage().run(dispatcher, tracker, {})
+    values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert values["scope"] == "elsewhere"
+    assert values["description"] is None  # what the citizen said is not kept as a report
+    [message] = dispatcher.messages
+    assert "12333" in message["text"]

@@ -18,6 +18,7 @@ from bot.casework.routing import ResponsibilityFile
 from bot.config import PROJECT_ROOT
 from bot.datafiles import DataFileError, Word
 from bot.nlp.extraction._data import LexiconFile, PollutersFile, TimesFile
+from bot.nlp.scope import ScopeFile
 from bot.nlp.transcripts.vocabulary import HotlineFile
 from connectors.wechat_support import WeChatFile
 
@@ -33,6 +34,7 @@ SHIPPED: dict[str, tuple[str, type]] = {
     "polluters.yml": ("bot/data/extraction/polluters.yml", PollutersFile),
     "lexicon.yml": ("bot/data/extraction/lexicon.yml", LexiconFile),
     "wechat.yml": ("connectors/data/wechat.yml", WeChatFile),
+    "scope.yml": ("bot/data/scope.yml", ScopeFile),
 }
 
 
@@ -108,8 +110,12 @@ BROKEN = [
      "parents.扬尘", "空气 is not in `categories`", None),
     ("lexicon.yml", "negation_gap: 3", "negation_gap: -3",
      "negation_gap", "must not be negative", None),
-    ("hotline.yml", "  退款: refund", "  退款: refunds",
-     "transfer_topics.退款", "refunds is not in agent.yml", None),
+    ("scope.yml", "explains: [噪声, 其他]", "explains: [噪音, 其他]",
+     "topics[0].explains", "not a pollution type: 噪音", None),
+    ("scope.yml", "patterns: ['要(?:弄|整|打)死'", "patterns: ['要(?:弄|整|打死'",
+     "topics[0].patterns[0]", "not a regular expression", None),
+    ("scope.yml", "  - key: wages\n    verdict: elsewhere", "  - key: wages\n    verdict: elswhere",
+     "topics[4].verdict", "expected one of", "verdict: elswhere"),
     ("hotline.yml", "(?P<tail>[^是]+)$'", "(?P<rest>[^是]+)$'",
      "patterns.correction_tail", "needs a group (?P<tail>…)", None),
     ("hotline.yml", "'(不用|不需要|不必)匿名|实名'", "'(不用|不需要|不必匿名|实名'",

@@ -15,6 +15,7 @@ from bot import texts
 from bot.nlp.extraction import Extraction, Place, extract
 from bot.nlp.extraction import lexicon as _lexicon
 from bot.nlp.privacy import normalise_phone
+from bot.nlp.scope import decide
 from bot.nlp.transcripts.fields import FIELDS
 from bot.nlp.transcripts.parse import Sentence, Transcript
 from bot.nlp.transcripts.vocabulary import patterns, vocabulary
@@ -54,6 +55,8 @@ class Draft:
     warnings: list[dict[str, str]] = field(default_factory=list)
     #: Why the call is not an environmental complaint (to be transferred), else None.
     transfer: str | None = None
+    #: A borderline matter: the scope rule it matched (bot/data/scope.yml), filed for staff.
+    scope_rule: str | None = None
 
     @property
     def missing(self) -> list[str]:
@@ -83,6 +86,7 @@ class Draft:
             "has_evidence": self.has_evidence,
             "anonymous": self.anonymous,
             "contact_phone": self.contact_phone,
+            "scope_rule": self.scope_rule,
         }
 
     def sources(self) -> dict[str, list[dict[str, Any]]]:
@@ -223,11 +227,13 @@ def build_draft(
     _apply_corrections(t, d, province, city)
     _contact(t, d, caller_number)
     _warnings(t, d)
-    if not ex.categories:
-        topic = next((k for k in v.transfer_topics if k in t.complaint), None)
+    scope = decide(t.complaint, fine or ex.categories)
+    if scope.verdict in ("elsewhere", "unclear"):
         d.transfer = (
-            v.transfer_topics[topic] if topic else texts.text("agent", "draft.transfer.default")
+            scope.topic.agent if scope.topic else texts.text("agent", "draft.transfer.default")
         )
+    elif scope.verdict == "borderline" and scope.topic is not None:
+        d.scope_rule = scope.topic.rule
     return d
 
 

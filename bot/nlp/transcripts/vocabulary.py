@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from bot import datafiles, texts
+from bot import datafiles
 from bot.datafiles import Word
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,6 @@ class Vocabulary:
     evidence_yes: tuple[str, ...]
     evidence_no: tuple[str, ...]
     second_problem_cues: tuple[str, ...]
-    #: A word of a non-environmental call → the transfer reason shown to the agent (agent.yml).
-    transfer_topics: dict[str, str]
     #: `patterns:` of the data file: regular expressions, word lists and single words.
     neutral_labels: str
     summary_prefixes: tuple[str, ...]
@@ -108,7 +106,7 @@ class PatternsSection:
 @dataclass(frozen=True)
 class HotlineFile:
     """bot/data/hotline.yml (each key is explained in the file). Checked: the regular expressions
-    compile, and each transfer topic names a reason of agent.yml `draft.transfer.reasons`."""
+    compile. (Where a call that is not ours goes is bot/data/scope.yml, shared with the chat.)"""
 
     speakers: Speakers
     summary_heads: list[Word]
@@ -122,17 +120,8 @@ class HotlineFile:
     evidence_yes: list[Word]
     evidence_no: list[Word]
     second_problem_cues: list[Word]
-    transfer_topics: dict[str, str]
     patterns: PatternsSection
     warm_up: str
-
-    def __post_init__(self) -> None:
-        reasons = texts.table("agent", "draft.transfer.reasons")
-        for word, key in self.transfer_topics.items():
-            if key not in reasons:
-                raise datafiles.Invalid(
-                    f"{key} is not in agent.yml draft.transfer.reasons", "transfer_topics", word
-                )
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +133,6 @@ def hotline_file() -> HotlineFile:
 def vocabulary() -> Vocabulary:
     raw = hotline_file()
     pat = raw.patterns
-    reasons = texts.table("agent", "draft.transfer.reasons")
     return Vocabulary(
         agent_labels=frozenset(raw.speakers.agent),
         caller_labels=frozenset(raw.speakers.caller),
@@ -159,7 +147,6 @@ def vocabulary() -> Vocabulary:
         evidence_yes=_longest_first(raw.evidence_yes),
         evidence_no=_longest_first(raw.evidence_no),
         second_problem_cues=_longest_first(raw.second_problem_cues),
-        transfer_topics={word: str(reasons[key]) for word, key in raw.transfer_topics.items()},
         neutral_labels=pat.neutral_labels,
         summary_prefixes=_in_order(pat.summary_prefixes),
         utterance_openers=_in_order(pat.utterance_openers),

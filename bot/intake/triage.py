@@ -1,0 +1,77 @@
+"""The first words of a conversation (or words out of the blue): a report, not ours, or unclear.
+
+Intent and extraction decide together: a message that names a pollution problem starts a report
+whatever the intent classifier said (a complete first message never gets the fallback); a
+matter of the scope table's `elsewhere` topics (bot/data/scope.yml) gets where to go and nothing
+is filed; a borderline matter is filed with the rule shown to staff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot import texts
+from bot.intake.context import Context
+from bot.intake.messages import REPORT_INTENTS, interpret
+from bot.intake.slots import REPORT_SLOTS
+from bot.intake.values import MAX_EXTRACT_CHARS
+from bot.nlp.extraction import extract
+from bot.nlp.scope import decide
+
+logger = logging.getLogger(__name__)
+
+#: The `scope` slot's values (domain.yml); the rules branch on them.
+Outcome = Literal["report", "amend", "elsewhere", "unclear"]
+
+
+@dataclass
+class Triage:
+    outcome: Outcome
+    slots: dict[str, Any] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def triage(
+    text: str,
+    *,
+    intent: str | None,
+    slots: Mapping[str, Any],
+    ctx: Context,
+    metadata: Mapping[str, Any] | None = None,
+) -> Triage:
+    """What to do with a message outside a report: start one (its fields filled from the
+    message), say where to go, or say we did not understand."""
+    text = (text or "").strip()
+    if slots.get("report_uid") and intent in REPORT_INTENTS:
+        # The report was read back and not yet filed: these details amend it (the slot mapping
+        # applied them already); it is read back again.
+        return Triage("amend")
+    ex = extract(text[:MAX_EXTRACT_CHARS], province=ctx.province, city=ctx.city)
+    scope = decide(text, ex.pollution_types or ex.categories)
+    if scope.verdict == "elsewhere" and scope.topic is not None:
+        logger.info("scope: elsewhere (%s)", scope.topic.key)
+        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+        return Triage(
+            "elsewhere",
+            {**cleared, "scope_rule": None},
+            [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
+        )
+    named_something = bool(ex.polluter or (ex.place and (ex.place.district or ex.place.town)))
+    if scope.verdict == "unclear" and not (
+        intent in REPORT_INTENTS and (intent == "report_problem" or named_something)
+    ):
+        return Triage("unclear")
+    update = interpret(
+        text,
+        intent="report_problem",
+        requested_slot=None,
+        form_active=False,
+        slots=slots,
+        ctx=ctx,
+        metadata=metadata,
+    )
+    rule = scope.topic.rule if scope.verdict == "borderline" and scope.topic else None
+    return Triage("report", {**update.slots, "scope_rule": rule}, update.messages)
