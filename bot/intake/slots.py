@@ -53,6 +53,12 @@ REPORT_SLOTS = (
 ALSO_ANSWERS: dict[str, tuple[str, ...]] = {"location": ("area",), "area": ("location",)}
 #: The slots a message may fill besides the one asked for, in this order.
 EXTRACTED: tuple[str, ...] = ("categories", "location", "time_text", "polluter", "contact")
+#: Answers to these questions (and messages outside the form: the opening, read-back details)
+#: add the problems they name to the categories. Answers about the place, the evidence or the
+#: contact do not: 「水库那边」 or 「拍了河边的照片」 name no new problem.
+CATEGORIES_GROW_FROM: frozenset[str | None] = frozenset(
+    {None, "description", "categories", "time_text", "polluter"}
+)
 
 
 # -- slot values shared by answers, corrections and the hotline -----------------------------------
@@ -161,10 +167,22 @@ class ReportSlots:
 
     # -- what else the message reveals, for slots still empty ---------------------------------
     def extract_categories(self, turn: Turn, upd: Update) -> dict[str, Any]:
+        """The categories are a set that grows as new problems are mentioned; a problem denied
+        (「不是油烟，主要是风机响」) is taken out, so a correction of the type replaces it."""
         described = upd.slots.get("description") or turn.slots.get("description")
-        if turn.found and turn.empty("categories", upd) and described:
-            return {"categories": turn.found}
-        return {}
+        if not described or "categories" in turn.answered:
+            return {}
+        current = list(upd.slots.get("categories") or turn.slots.get("categories") or [])
+        if not current:
+            return {"categories": turn.found} if turn.found else {}
+        if turn.requested_slot not in CATEGORIES_GROW_FROM:
+            return {}
+        denied = set(turn.ex.negated_types) - set(turn.found)
+        merged = [c for c in current if c not in denied]
+        merged += [c for c in turn.found if c not in merged]
+        if merged == current:
+            return {}
+        return {"categories": merged or turn.found or current}
 
     def extract_location(self, turn: Turn, upd: Update) -> dict[str, Any]:
         place = turn.ex.place

@@ -124,6 +124,9 @@ class LexiconFile:
     patterns: list[PatternEntry] = field(default_factory=list)
     fresh_water: list[Word] = field(default_factory=list)
     water_smell: WaterSmell = field(default_factory=WaterSmell)
+    #: Words with which a writer corrects what they just said (说错了, 不对): the place named
+    #: after the last of them wins (bot/nlp/extraction/pipeline.py).
+    self_corrections: list[Word] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for fine, parent in self.parents.items():

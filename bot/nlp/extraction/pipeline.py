@@ -27,6 +27,7 @@ def run(text: str, *, province: str | None = None, city: str | None = None) -> E
     out.pollution_types, out.categories = lexicon.types_of(hits)
     out.phenomena = _unique(h.word for h in hits if h.counts)
     out.negated = _unique(h.word for h in hits if h.negated)
+    out.negated_types = _unique(h.fine_type for h in hits if h.negated)
 
     found = polluters.find(norm)
     out.polluters = [c.name for c in found]

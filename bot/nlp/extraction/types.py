@@ -40,6 +40,8 @@ class Extraction:
     phenomena: list[str] = field(default_factory=list)
     #: Phenomenon words that were negated (没有异味 → 异味).
     negated: list[str] = field(default_factory=list)
+    #: The fine types of the negated words (「不是油烟」 → 油烟): a correction of the type.
+    negated_types: list[str] = field(default_factory=list)
     place: Place | None = None
     #: Every place named, the primary one (`place`) first: 「从涪城区搬到游仙区」 names two.
     places: list[Place] = field(default_factory=list)

@@ -89,6 +89,7 @@ class RuleTypes:
             data["pollution_types"], data["categories"] = lexicon.types_of(hits)
             data["phenomena"] = _unique(h.word for h in hits if h.counts)
             data["negated"] = _unique(h.word for h in hits if h.negated)
+            data["negated_types"] = _unique(h.fine_type for h in hits if h.negated)
         named = {*data.get("pollution_types", ()), *data.get("categories", ())}
         for label in type_labels():
             doc.cats[label] = 1.0 if label in named else 0.0

@@ -112,6 +112,7 @@ def extract_doc(doc: Doc) -> Extraction:
         pollution_types=list(data.get("pollution_types", [])),
         phenomena=list(data.get("phenomena", [])),
         negated=list(data.get("negated", [])),
+        negated_types=list(data.get("negated_types", [])),
         place=places[0] if places else None,
         places=places,
         polluter=polluters[0] if polluters else None,

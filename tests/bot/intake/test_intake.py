@@ -274,3 +274,42 @@ def test_status_variables_in_local_time() -> None:
 )
 def test_who_may_view(sender: str, phone: str | None, allowed: bool) -> None:
     assert may_view(_issue(), sender_id=sender, phone=phone) is allowed
+
+
+def test_categories_grow_with_every_problem_mentioned_later() -> None:
+    slots = {"description": "楼下火锅店油烟往屋里灌", "categories": ["油烟"]}
+    upd = interpret(
+        "每天晚上，风机嗡嗡嗡响到半夜，还有人划拳",
+        intent="inform",
+        requested_slot="time_text",
+        form_active=True,
+        slots=slots,
+        ctx=CTX,
+    )
+    assert upd.slots["categories"] == ["油烟", "噪声"]
+
+
+def test_a_denied_category_is_replaced_by_the_one_named_instead() -> None:
+    slots = {"description": "楼下火锅店油烟大", "categories": ["油烟"]}
+    upd = interpret(
+        "不是油烟，主要是后厨那个风机嗡嗡嗡响一晚上",
+        intent="inform",
+        requested_slot="polluter",
+        form_active=True,
+        slots=slots,
+        ctx=CTX,
+    )
+    assert upd.slots["categories"] == ["噪声"]
+
+
+def test_answers_about_the_place_add_no_category() -> None:
+    slots = {"description": "砖厂冒黑烟", "categories": ["大气"]}
+    upd = interpret(
+        "游仙区魏城镇，水库边上那条路",
+        intent="inform",
+        requested_slot="location",
+        form_active=True,
+        slots=slots,
+        ctx=CTX,
+    )
+    assert "categories" not in upd.slots

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.nlp.extraction import extract
 from bot.nlp.extraction.corrections import parse_correction
 
 
@@ -43,3 +44,18 @@ def test_parse_correction(text: str, expected: dict[str, str]) -> None:
 )
 def test_several_fields_in_one_message(text: str, expected: dict[str, str]) -> None:
     assert parse_correction(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("厂在三台那边，哦说错了，是盐亭的", "盐亭县"),
+        ("问题在江油 不对不对 是平武县南坝镇", "平武县"),
+        ("游仙这边有个砖厂冒黑烟 搞错了 应该是涪城区吴家镇", "涪城区"),
+        # no place after the correction: it corrected something else
+        ("梓潼县文昌镇有个厂冒黑烟，不对，是冒白烟", "梓潼县"),
+    ],
+)
+def test_the_place_said_after_a_self_correction_wins(text: str, district: str) -> None:
+    ex = extract(text, province="四川省", city="绵阳市")
+    assert ex.place is not None and ex.place.district == district
