@@ -121,10 +121,23 @@ class ActionAskDescription(AskSlotAction):
 
 
 class ActionAskCategories(AskSlotAction):
+    """The menu, or, when problems were named already, whether there is more to report."""
+
     slot = "categories"
 
     def question(self) -> dict[str, Any]:
         return texts.message("citizen", "ask.categories")
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        found = tracker.get_slot("categories_found")
+        if not found:
+            return await super().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(
+            **texts.message("citizen", "ask.categories_more", categories="、".join(found))
+        )
+        return [then_listen()]
 
 
 class ActionAskLocation(AskSlotAction):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot import texts
-from bot.intake.categories import categories_from_answer, fine_categories
+from bot.intake.categories import categories_from_answer, fine_categories, named
 from bot.intake.context import Context
 from bot.intake.places import area_slots_from_candidate, place_slots, resolve_candidate
 from bot.intake.turn import Turn, Update
@@ -27,7 +27,7 @@ from bot.intake.values import (
     unknown,
 )
 from bot.nlp.extraction import Extraction
-from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown
+from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown, no_more
 from bot.nlp.privacy import normalise_phone
 from bot.nlp.transcripts import FIELDS as FORM_SLOTS
 
@@ -47,6 +47,7 @@ REPORT_SLOTS = (
     "longitude",
     "hotline_call",
     "scope_rule",
+    "categories_found",
 )
 
 #: Slots that the answer to another slot's question settles too (a place answers both).
@@ -102,6 +103,14 @@ def polluter_value(text: str, ex: Extraction) -> str:
     return unknown() if is_unknown(text) else clip(ex.polluter or text, 200)
 
 
+def _grown(current: list[str], found: list[str], turn: Turn) -> list[str]:
+    """`current` with the problems of `found` added and those the message denies taken out."""
+    denied = set(turn.ex.negated_types) - set(found)
+    merged = [c for c in current if c not in denied]
+    merged += [c for c in found if c not in merged]
+    return merged or list(found) or current
+
+
 class ReportSlots:
     """The report form's slot handlers; `answer`, `extract` and `correct` pick one by name."""
 
@@ -126,7 +135,17 @@ class ReportSlots:
         return Update({"description": clip(turn.text)})
 
     def answer_categories(self, turn: Turn) -> Update:
-        return Update({"categories": categories_from_answer(turn.text, turn.found)})
+        """The menu's answer, or, when the problems were named before (categories_found), the
+        answer to 「还有什么问题？」: 没有了 keeps them, new problems are added, a denied one goes."""
+        before = list(turn.slots.get("categories_found") or [])
+        if not before:
+            return Update({"categories": categories_from_answer(turn.text, turn.found)})
+        if no_more(turn.text) or (turn.intent in ("affirm", "deny") and not turn.found):
+            return Update({"categories": before, "categories_found": None})
+        added = turn.found or ([] if len(turn.text) > 12 else [named(turn.text) or ""])
+        return Update(
+            {"categories": _grown(before, [c for c in added if c], turn), "categories_found": None}
+        )
 
     def answer_location(self, turn: Turn) -> Update:
         return Update(place_slots(turn.ex, turn.text, turn.ctx))
@@ -172,17 +191,14 @@ class ReportSlots:
         described = upd.slots.get("description") or turn.slots.get("description")
         if not described or "categories" in turn.answered:
             return {}
-        current = list(upd.slots.get("categories") or turn.slots.get("categories") or [])
-        if not current:
-            return {"categories": turn.found} if turn.found else {}
         if turn.requested_slot not in CATEGORIES_GROW_FROM:
             return {}
-        denied = set(turn.ex.negated_types) - set(turn.found)
-        merged = [c for c in current if c not in denied]
-        merged += [c for c in turn.found if c not in merged]
-        if merged == current:
-            return {}
-        return {"categories": merged or turn.found or current}
+        # Before the categories question is answered, what was named is collected aside: the
+        # question then asks whether there is more (ask.categories_more) instead of the menu.
+        name = "categories" if turn.slots.get("categories") else "categories_found"
+        current = list(upd.slots.get(name) or turn.slots.get(name) or [])
+        merged = _grown(current, turn.found, turn)
+        return {name: merged} if merged and merged != current else {}
 
     def extract_location(self, turn: Turn, upd: Update) -> dict[str, Any]:
         place = turn.ex.place

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.report import (
     ActionAskArea,
+    ActionAskCategories,
     ActionAskContact,
     ActionExtractReportSlots,
     ActionReportSummary,
@@ -175,7 +176,7 @@ async def test_one_shot_message_fills_several_slots(dispatcher: CollectingDispat
         "游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "report_problem", form_active=False
     )
     slots = _slots(await ActionExtractReportSlots().run(dispatcher, tracker, {}))
-    assert "大气" in slots["categories"]
+    assert "大气" in slots["categories_found"]
     assert "石马镇" in slots["area"]
     assert slots["polluter"] == "鑫达砖厂"
     assert slots["time_text"]
@@ -223,9 +224,19 @@ async def test_triage_starts_a_report_from_a_complete_message_whatever_the_inten
     values = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
     assert values["scope"] == "report"
     assert values["description"]
-    assert values["categories"] == ["大气"]
+    assert values["categories_found"] == ["大气"]
     assert values["area_parts"]["district"] == "梓潼县"
     assert dispatcher.messages == []
+
+
+async def test_categories_question_asks_for_more_when_problems_were_named(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = user_turn("x", "inform", slots={"categories_found": ["油烟", "噪声"]})
+    events = await ActionAskCategories().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert "油烟、噪声" in message["text"] and "还有什么问题" in message["text"]
+    assert events == [LISTEN]
 
 
 async def test_triage_tells_where_a_matter_that_is_not_ours_goes(

@@ -57,6 +57,17 @@ def declines_contact(text: str) -> bool:
     return bool(_ANON_RE.search(text) or _DENY_RE.match(text))
 
 
+_NO_MORE_RE = re.compile(
+    r"^(?:没有了?|没了|没得了?|莫得了?|就这些|就这个|就这样|就这|就是这些|就是这个|没有别的了?|没有其他的?了?|"
+    r"没别的了?|对|对的|是的|是|嗯|好的?|没|无|就这么多)[了啊呀吧哦。！!，,\s]*$"
+)
+
+
+def no_more(text: str) -> bool:
+    """没有了 / 就这些 / 对: nothing to add to what was already said."""
+    return bool(_NO_MORE_RE.match(text.strip()))
+
+
 def denies(text: str) -> bool:
     """没有 / 没拍: a no."""
     return bool(_DENY_RE.match(text.strip()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.nlp.extraction import contacts, lexicon
+from bot.nlp.extraction import _data, contacts, lexicon
 
 _LEAD = r"(?:不对|不是|错了|有误|更正|纠正|修改|改一下|补充)?[，,。！!\s]*(?:我说的|应该说)?"
 _VERB = r"(?:应该是|应是|其实是|实际是|实际上是|改成|改为|换成|写成|是|为|在|：|:)"
@@ -83,3 +83,14 @@ def _type_name(value: str) -> str:
         if not hit.negated:
             return hit.fine_type
     return value
+
+
+def last_self_correction(text: str) -> int:
+    """Where the text after the writer's last self-correction (说错了, 不对 …; lexicon.yml
+    `self_corrections`) starts, else -1: what is said after it replaces what was said before."""
+    cut = -1
+    for cue in _data.lexicon_file().self_corrections:
+        at = text.rfind(cue)
+        if at >= 0 and not text.startswith("不对劲", at):
+            cut = max(cut, at + len(cue))
+    return cut

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.nlp.extraction import segment, villages
-from bot.nlp.extraction._data import lexicon_file
+from bot.nlp.extraction.corrections import last_self_correction
 from bot.nlp.extraction.gazetteer import CITY, COUNTY, PROVINCE, TOWN, Gazetteer, gazetteer
 from bot.nlp.extraction.types import Place
 
@@ -33,8 +33,7 @@ _RESIDENT_BEFORE_RE = re.compile(r"我们?(?:现在|目前|平时|一直)?(?:是
 _RESIDENT_AFTER_RE = re.compile(
     r"(?:[^，。；;！!？?,\n]{0,12}?的?(?:居民|住户|业主)|住|居住|生活|打工|上班|工作)"
 )
-#: 从X那边拉来: the place something comes from, not where the problem is.
-_FROM_RE = re.compile(r"从$")
+_FROM_RE = re.compile(r"从$")  # 从X那边拉来: where something comes from, not the problem
 _CLAUSE_PUNCT = "，。；;！!？?,\n"
 
 #: Score from a city in the text or the deployment city; short names need at least this.
@@ -283,7 +282,7 @@ def locate(
     resolved = [_resolve_mention(gz, m, ctx) for m in mentions]
     chains = _chains(gz, text, resolved)
     ranked: list[tuple[tuple[bool, bool, bool, bool, bool, bool], Located]] = []
-    cut = _last_self_correction(text)
+    cut = last_self_correction(text)
     for chain in chains:
         located = _to_place(gz, text, chain, ctx)
         if located is None:
@@ -300,9 +299,7 @@ def locate(
             _RESIDENT_AFTER_RE.match(text, chain[-1].mention.end)
         )
         elsewhere = bool(_HOME_RE.search(before) or _FROM_RE.search(before)) or resident
-        # 「在盐亭，不对，是梓潼的」: a place said before the writer corrected themselves ranks
-        # after the places said after it (the latest statement wins).
-        superseded = chain[0].mention.start < cut
+        superseded = chain[0].mention.start < cut  # 「在盐亭，不对，是梓潼的」: the latest wins
         key = (
             superseded,
             place.is_ambiguous,
@@ -312,24 +309,10 @@ def locate(
             elsewhere,
         )
         ranked.append((key, located))
-    if not any(
-        not k[0] and (loc.place.district or loc.place.town) and not loc.place.is_ambiguous
-        for k, loc in ranked
-    ):
-        # nothing resolved after the correction: it corrected something else
-        ranked = [((False, *k[1:]), loc) for k, loc in ranked]
+    if not any(not k[0] and not k[1] and not k[2] for k, _ in ranked):
+        ranked = [((False, *k[1:]), loc) for k, loc in ranked]  # it corrected something else
     ranked.sort(key=lambda kp: kp[0])  # stable: text order within a rank
     return _village_places(gz, text, [p for _, p in ranked], province, city)
-
-
-def _last_self_correction(text: str) -> int:
-    """Where the text after the writer's last self-correction (说错了, 不对 …) starts, else -1."""
-    cut = -1
-    for cue in lexicon_file().self_corrections:
-        at = text.rfind(cue)
-        if at >= 0 and not text.startswith("不对劲", at):
-            cut = max(cut, at + len(cue))
-    return cut
 
 
 def _village_places(

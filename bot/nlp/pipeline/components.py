@@ -75,8 +75,8 @@ class _RuleComponent:
 class RuleTypes:
     """Pollution types and phenomena (lexicon.py) → `doc.cats`: 1.0/0.0 per type label (a
     sub-type such as 油烟 sets its category 大气 too, as `Extraction.categories` does), and the
-    scope label ENV, 1.0 when any type or phenomenon is found. The trained classifier of issue 15
-    will replace these."""
+    scope label ENV, 1.0 when any type or phenomenon is found. In the trained pipeline the
+    classifier overwrites these and `gw_combine` (combine.py) writes the combined decision."""
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -69,7 +69,8 @@ def test_first_message_fills_what_it_says_and_nothing_else() -> None:
     )
     s = upd.slots
     assert s["description"].endswith("偷排污水")
-    assert s["categories"] == ["水"]
+    # kept aside until the categories question asks whether there is more
+    assert s["categories_found"] == ["水"] and "categories" not in s
     assert s["area_parts"]["district"] == "涪城区" and s["area_parts"]["town"] == "青义镇"
     assert s["time_text"]
     assert "contact" not in s and "polluter" not in s
@@ -274,6 +275,25 @@ def test_status_variables_in_local_time() -> None:
 )
 def test_who_may_view(sender: str, phone: str | None, allowed: bool) -> None:
     assert may_view(_issue(), sender_id=sender, phone=phone) is allowed
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("没有了", ["油烟"]),
+        ("还有风机一直嗡嗡嗡地响，吵得睡不着", ["油烟", "噪声"]),
+        ("不是油烟，是空调外机轰到半夜", ["噪声"]),
+    ],
+)
+def test_the_categories_question_asks_for_more_when_problems_were_named(
+    answer: str, expected: list[str]
+) -> None:
+    slots = {"description": "楼下火锅店的油烟往屋里灌", "categories_found": ["油烟"]}
+    upd = interpret(
+        answer, intent="inform", requested_slot="categories", form_active=True, slots=slots, ctx=CTX
+    )
+    assert upd.slots["categories"] == expected
+    assert upd.slots["categories_found"] is None
 
 
 def test_categories_grow_with_every_problem_mentioned_later() -> None:

@@ -1,0 +1,149 @@
+"""Rules and trained models together: `gw_combine`, the component after the trained ones, and
+`combined()`, the plain function the intake can call.
+
+Rules first. The trained `textcat_multilabel` may only ADD a pollution type the rules missed,
+and only when its probability reaches `threshold`; the trained `ner` may only supply the
+polluter when the rules found none, and only when `fill_polluter` is on. Both settings are chosen
+by train.py on the dev split of the training corpora (never on an evaluation set) and saved in
+the component's config; a threshold above 1 adds nothing. The scope score (ENV) is the model's.
+
+What the Doc carries afterwards:
+- `doc.cats`: 1.0/0.0 per type for the combined decision (so `spacy evaluate` scores what the
+  pipeline decides), and the model's probability for ENV;
+- `doc._.gw_model`: the models' own view, for the bench and for staff: `cats` (every label's
+  probability), `polluters` ([start, end, text] of each POLLUTER the recogniser found), `added`
+  (types the model added), `filled` (the polluter it supplied, or None);
+- the rules' result (`doc._.gw_extraction`) with the additions, so `extract_doc` is the combined
+  `Extraction`; the recogniser's entities become candidates for `gw_entities`, which then chooses
+  `doc.ents` as before.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from bot.nlp.extraction import Extraction
+from bot.nlp.extraction.text import normalise
+from bot.nlp.pipeline.doc import (
+    POLLUTER,
+    SCOPE,
+    cat_labels,
+    extract_doc,
+    extraction_data,
+    found,
+    make_doc,
+    type_labels,
+)
+
+#: A threshold that no probability reaches: the model adds no type.
+NEVER = 2.0
+
+if not Doc.has_extension("gw_model"):
+    Doc.set_extension("gw_model", default=None)
+
+
+class Combine:
+    """Rules first; the models fill in (see the module docstring)."""
+
+    def __init__(self, name: str, threshold: float, fill_polluter: bool) -> None:
+        self.name = name
+        self.threshold = threshold
+        self.fill_polluter = fill_polluter
+
+    def __call__(self, doc: Doc) -> Doc:
+        probs = {label: float(doc.cats.get(label, 0.0)) for label in cat_labels()}
+        model_polluters = [
+            [e.start_char, e.end_char, e.text] for e in doc.ents if e.label_ == POLLUTER
+        ]
+        data = extraction_data(doc)
+        fine = list(data.get("pollution_types", []))
+        cats = list(data.get("categories", []))
+        added: list[str] = []
+        filled: str | None = None
+        if doc.text.strip():
+            added = self._added(probs, fine, cats)
+            if added:
+                from bot.nlp.extraction.lexicon import lexicon
+
+                lex = lexicon()
+                fine.extend(added)
+                cats.extend(c for c in dict.fromkeys(lex.category(t) for t in added) if c not in cats)
+                data["pollution_types"], data["categories"] = fine, cats
+            if self.fill_polluter and not data.get("polluters") and model_polluters:
+                start, end, text = model_polluters[0]
+                filled = normalise(text)
+                data["polluters"] = [filled]
+                found(doc).append((start, end, POLLUTER, ""))
+        chosen = {*fine, *cats}
+        for label in type_labels():
+            doc.cats[label] = 1.0 if label in chosen else 0.0
+        doc.cats[SCOPE] = probs[SCOPE]
+        doc._.gw_model = {
+            "cats": probs,
+            "polluters": model_polluters,
+            "added": added,
+            "filled": filled,
+        }
+        return doc
+
+    def _added(self, probs: dict[str, float], fine: list[str], cats: list[str]) -> list[str]:
+        """Types above the threshold that the rules did not find (油烟 counts as found when the
+        rules found 油烟, 大气 when they found 大气 or one of its sub-types)."""
+        have = {*fine, *cats}
+        return [t for t in type_labels() if probs[t] >= self.threshold and t not in have]
+
+
+@Language.factory(
+    "gw_combine",
+    default_config={"threshold": NEVER, "fill_polluter": False},
+    assigns=["doc.cats", "doc._.gw_model", "doc._.gw_extraction", "doc._.gw_found"],
+    requires=["doc.cats"],
+    default_score_weights={"cats_macro_f": 1.0},
+)
+def make_combine(nlp: Language, name: str, threshold: float, fill_polluter: bool) -> Combine:
+    return Combine(name, threshold, fill_polluter)
+
+
+def model_view(doc: Doc) -> tuple[set[str], str | None, float]:
+    """The models alone on a combined Doc: (category-level types with probability ≥ 0.5, the
+    recogniser's first polluter, the ENV probability)."""
+    from bot.nlp.extraction.lexicon import lexicon
+
+    info: dict[str, Any] = doc._.gw_model or {}
+    probs: dict[str, float] = info.get("cats", {})
+    lex = lexicon()
+    types = {lex.category(t) for t in type_labels() if probs.get(t, 0.0) >= 0.5}
+    pols = info.get("polluters") or []
+    return types, (normalise(pols[0][2]) if pols else None), float(probs.get(SCOPE, 0.0))
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Language:
+    import spacy
+
+    return spacy.load(path)
+
+
+def default_model() -> Path:
+    from bot.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "models" / "extraction"
+
+
+def combined(
+    text: str,
+    province: str | None = None,
+    city: str | None = None,
+    *,
+    model: Path | None = None,
+) -> Extraction:
+    """The combined extraction of one text (rules, with the trained models filling in), as
+    `bot.nlp.extraction.extract(text, province=…, city=…)` returns the rules'. Loads the built
+    pipeline (models/extraction, `make train-extraction`) once per process."""
+    nlp = _load(str(model or default_model()))
+    return extract_doc(nlp(make_doc(nlp, text, province=province, city=city)))
