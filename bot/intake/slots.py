@@ -28,6 +28,7 @@ from bot.intake.values import (
 )
 from bot.nlp.extraction import Extraction
 from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown, no_more
+from bot.nlp.extraction.polluters import is_bare_kind
 from bot.nlp.privacy import normalise_phone
 from bot.nlp.transcripts import FIELDS as FORM_SLOTS
 
@@ -217,7 +218,9 @@ class ReportSlots:
         return {}
 
     def extract_polluter(self, turn: Turn, upd: Update) -> dict[str, Any]:
-        if turn.ex.polluter and turn.empty("polluter", upd):
+        """A named polluter fills the slot; a bare kind (火锅店) leaves the question to ask
+        which one it is."""
+        if turn.ex.polluter and turn.empty("polluter", upd) and not is_bare_kind(turn.ex.polluter):
             return {"polluter": turn.ex.polluter}
         return {}
 

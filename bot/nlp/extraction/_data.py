@@ -66,6 +66,7 @@ class PollutersFile:
     not_places: list[Word] = field(default_factory=list)
     continues_as_place: list[Word] = field(default_factory=list)
     exonerated_after: list[Word] = field(default_factory=list)
+    kind_heads: list[Word] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.suffixes:

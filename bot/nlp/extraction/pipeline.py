@@ -31,7 +31,9 @@ def run(text: str, *, province: str | None = None, city: str | None = None) -> E
 
     found = polluters.find(norm)
     out.polluters = [c.name for c in found]
-    out.polluter = out.polluters[0] if out.polluters else None
+    # A named polluter anywhere in the text wins over a bare kind (火锅店 … 老李家串串香).
+    named = [p for p in out.polluters if not polluters.is_bare_kind(p)]
+    out.polluter = (named or out.polluters or [None])[0]
 
     all_places = places.find_places(
         norm, province=province, city=city, avoid=[(c.start, c.end) for c in found]

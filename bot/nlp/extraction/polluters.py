@@ -406,3 +406,24 @@ def _is_generic(name: str, cfg: Config) -> bool:
     """工厂, 小型工厂, 一个养殖场: a suffix alone, or with only size/colour words before it."""
     stem = re.sub(r"^(?:小型|大型|小|大|黑|新|老|无证|非法|违法|私人|个体|无名)+", "", name)
     return stem in cfg.generic or stem == ""
+
+
+def is_bare_kind(name: str | None) -> bool:
+    """食品厂, 火锅店, 屠宰场: a kind of business (polluters.yml `suffixes`, or one of its
+    `kind_heads` plus a suffix), not one business with a name (鑫达砖厂, 老李家串串香)."""
+    if not name:
+        return False
+    cfg = _config()
+    stem = re.sub(
+        r"^(?:那个|这个|一个|一家|那家|这家|有个|有家|小型|大型|小|大|黑|新|老)+", "", name
+    )
+    if stem in cfg.suffixes or _is_generic(stem, cfg):
+        return True
+    heads = polluters_file().kind_heads
+    return any(
+        stem == head + suffix
+        for suffix in cfg.suffixes
+        if stem.endswith(suffix)
+        for head in heads
+        if len(head) + len(suffix) == len(stem)
+    )

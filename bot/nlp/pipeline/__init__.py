@@ -4,6 +4,9 @@
 project's dictionary (tokenizer.py) whose components are the rules of bot/nlp/extraction
 (components.py). It writes `doc.spans["candidates"]`, `doc.ents` and `doc.cats`, and keeps the
 rules' whole result on the Doc, so `extract_doc(doc)` equals `extract(text, …)` (doc.py).
+The built pipeline (train.py) adds a trained type/scope classifier and polluter recogniser and
+`gw_combine`, rules first with the models filling in; `combined(text, province, city)` is its
+`Extraction` (combine.py).
 
 The Rasa environment pins spaCy < 3.5 and still imports `bot.nlp.extraction`, which therefore
 stays free of spaCy; the import contracts in pyproject.toml keep it so. Built by
@@ -12,7 +15,8 @@ stays free of spaCy; the import contracts in pyproject.toml keep it so. Built by
 
 from __future__ import annotations
 
-from bot.nlp.pipeline import components, tokenizer
+from bot.nlp.pipeline import combine, components, tokenizer
+from bot.nlp.pipeline.combine import combined, model_view
 from bot.nlp.pipeline.doc import (
     CANDIDATES,
     ENT_LABELS,
@@ -39,9 +43,12 @@ __all__ = [
     "TIME",
     "Context",
     "cat_labels",
+    "combine",
+    "combined",
     "components",
     "extract_doc",
     "make_doc",
+    "model_view",
     "set_context",
     "tokenizer",
     "type_labels",

@@ -72,7 +72,9 @@ class Combine:
 
                 lex = lexicon()
                 fine.extend(added)
-                cats.extend(c for c in dict.fromkeys(lex.category(t) for t in added) if c not in cats)
+                cats.extend(
+                    c for c in dict.fromkeys(lex.category(t) for t in added) if c not in cats
+                )
                 data["pollution_types"], data["categories"] = fine, cats
             if self.fill_polluter and not data.get("polluters") and model_polluters:
                 start, end, text = model_polluters[0]

@@ -18,6 +18,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from bot.nlp.extraction.polluters import is_bare_kind
 from bot.nlp.extraction import Extraction, Place
 
 #: Entity labels of `doc.ents` and `doc.spans[CANDIDATES]`.
@@ -115,7 +116,9 @@ def extract_doc(doc: Doc) -> Extraction:
         negated_types=list(data.get("negated_types", [])),
         place=places[0] if places else None,
         places=places,
-        polluter=polluters[0] if polluters else None,
+        polluter=next(
+            (p for p in polluters if not is_bare_kind(p)), polluters[0] if polluters else None
+        ),
         polluters=polluters,
         time_text=times[0] if times else None,
         times=times,
