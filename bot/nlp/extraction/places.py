@@ -326,18 +326,18 @@ def _village_places(
     guessed."""
     if any(p.place.district or p.place.town or p.place.is_ambiguous for p in found):
         return found
-    if not any(e in text for e in (*villages.ENDINGS, *villages.ROAD_ENDINGS)):
-        return found
     text_cities = {(p.place.province, p.place.city) for p in found if p.place.city}
     if len(text_cities) > 1:
         return found
     ctx = _context(gz, [], *(text_cities.pop() if text_cities else (province, city)))
     if ctx.city is None:
         return found
-    bounds = lambda spans: _word_bounds(text, spans)  # noqa: E731
-    hits = villages.find(text, gz, ctx.city, bounds) or villages.find_roads(
-        text, gz, ctx.city, bounds
-    )
+    hits = villages.find_landmarks(text, ctx.city)  # 南郊机场, 高新区 (landmarks.csv)
+    if not hits and any(e in text for e in (*villages.ENDINGS, *villages.ROAD_ENDINGS)):
+        bounds = lambda spans: _word_bounds(text, spans)  # noqa: E731
+        hits = villages.find(text, gz, ctx.city, bounds) or villages.find_roads(
+            text, gz, ctx.city, bounds
+        )
     if not hits:
         return found
     counties = sorted({h.county for h in hits})

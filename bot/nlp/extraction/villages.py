@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.nlp.extraction._data import data_path
+from bot.nlp.extraction._data import data_path, read_csv
 from bot.nlp.extraction.gazetteer import Gazetteer
 
 _FILE = "villages.csv.gz"
@@ -221,3 +221,33 @@ def _stands_alone(text: str, start: int, bounds: set[int]) -> bool:
         return True
     # A word of two or more characters ends right here (位于|龙溪村, 我们|龙溪村).
     return start - 1 not in bounds
+
+
+_LANDMARKS = "landmarks.csv"
+_landmarks: dict[str, dict[str, str]] | None = None
+
+
+def landmarks_for_city(city: str) -> dict[str, str]:
+    """Landmark name → county code for one city (landmarks.csv: stations, parks, schools,
+    industrial parks and the everyday names of zones, each with the public page it came from)."""
+    global _landmarks
+    if _landmarks is None:
+        loaded: dict[str, dict[str, str]] = defaultdict(dict)
+        for row in read_csv(_LANDMARKS):
+            loaded[row["city"]][row["name"]] = row["county"]
+        with _lock:
+            _landmarks = dict(loaded)
+    return _landmarks.get(city, {})
+
+
+def find_landmarks(text: str, city: str) -> list[VillageHit]:
+    """Landmarks of `city` named in `text`, longest name first, left to right, not overlapping."""
+    hits: list[VillageHit] = []
+    taken: list[tuple[int, int]] = []
+    for name, county in sorted(landmarks_for_city(city).items(), key=lambda kv: -len(kv[0])):
+        at = text.find(name)
+        if at < 0 or any(s < at + len(name) and at < e for s, e in taken):
+            continue
+        taken.append((at, at + len(name)))
+        hits.append(VillageHit(at, at + len(name), name, county, ""))
+    return sorted(hits, key=lambda h: h.start)

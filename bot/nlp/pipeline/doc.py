@@ -18,8 +18,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.nlp.extraction.polluters import is_bare_kind
 from bot.nlp.extraction import Extraction, Place
+from bot.nlp.extraction.polluters import is_bare_kind
 
 #: Entity labels of `doc.ents` and `doc.spans[CANDIDATES]`.
 PLACE, POLLUTER, TIME, PHONE = "PLACE", "POLLUTER", "TIME", "PHONE"
