@@ -19,7 +19,7 @@ from actions.common import StoreAction, context, latest_text
 from bot import texts
 from bot.casework import CaseStore, normalise_ticket
 from bot.exceptions import StoreUnavailable
-from bot.intake import look_up, status_variables
+from bot.intake import asks_status, look_up, status_variables
 from bot.nlp.privacy import find_phones
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ class ActionCheckStatus(StoreAction, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = latest_text(tracker)
+        if tracker.active_loop_name == "report_form" and not asks_status(text):
+            # The classifier took an answer to the form's question for a status question
+            # (「招牌上写的老码头串串香」): the slot mapping kept it as the answer; say nothing.
+            return [SlotSet("query_pending", False)]
         ticket = normalise_ticket(text)
         pending = tracker.get_slot("query_ticket") if tracker.get_slot("query_pending") else None
         phones = find_phones(text)

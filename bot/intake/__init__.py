@@ -10,7 +10,7 @@ from bot.intake.drafts import build_draft
 from bot.intake.messages import interpret
 from bot.intake.places import ambiguity_message
 from bot.intake.slots import REPORT_SLOTS
-from bot.intake.status import Lookup, look_up, may_view, status_variables
+from bot.intake.status import Lookup, asks_status, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
 from bot.intake.triage import Triage, triage
 from bot.intake.turn import Update
@@ -22,6 +22,7 @@ __all__ = [
     "Triage",
     "Update",
     "ambiguity_message",
+    "asks_status",
     "build_draft",
     "interpret",
     "look_up",

@@ -16,6 +16,7 @@ from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
 from bot.intake.places import pin_coordinates
 from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, ReportSlots, media_evidence
+from bot.intake.status import asks_status
 from bot.intake.turn import Turn, Update
 from bot.intake.values import MAX_EXTRACT_CHARS, clip
 from bot.nlp.extraction import extract
@@ -42,7 +43,7 @@ REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
 #: Inside a report, an answer the classifier took for one of these is still the answer asked
 #: for (「恒安物业服务有限公司」 is no handoff); only these are never answers.
 NEVER_ANSWERS = frozenset(
-    {"ask_status", "ask_reward", "handoff", "cancel", "feedback_satisfied", "feedback_unsatisfied"}
+    {"ask_reward", "handoff", "cancel", "feedback_satisfied", "feedback_unsatisfied"}
 )
 #: Short courtesies (「谢谢」「你好」) are no answer either; longer messages with them are.
 COURTESIES = frozenset({"greet", "goodbye", "thank"})
@@ -71,6 +72,9 @@ def interpret(
     answering = bool(form_active and requested_slot)
     if not text or intent in NEVER_ANSWERS:
         return Update()
+    if intent == "ask_status" and (not answering or asks_status(text)):
+        # a real status question during a report: not the answer (undo the from_text mapping)
+        return Update({requested_slot: slots.get(requested_slot)} if answering else {})
     if intent in NON_REPORT_INTENTS and not answering:
         return Update()
     if answering and intent in COURTESIES and len(text) <= MAX_COURTESY_CHARS:

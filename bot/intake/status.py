@@ -13,6 +13,7 @@ the same way, so the answers do not tell which tickets exist either.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -56,6 +57,18 @@ class Lookup:
     outcome: Outcome
     issue: IssueView | None = None
     minutes: int = 0
+
+
+#: Words of a status question (查询, 进度, 怎么样了) or a ticket: without them, a message the
+#: classifier took for a status question during a report is the answer to the form's question.
+_STATUS_RE = re.compile(
+    r"查询|查一下|查查|进度|进展|怎么样了|办得怎么样|处理得怎么样|处理结果|办理情况|有结果|受理了没|[A-Za-z]{2,4}-?\d{8}"
+)
+
+
+def asks_status(text: str) -> bool:
+    """Whether a message asks about a report's progress (or names a ticket)."""
+    return bool(_STATUS_RE.search(text or ""))
 
 
 def look_up(

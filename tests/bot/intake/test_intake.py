@@ -97,7 +97,20 @@ def test_questions_do_not_touch_the_report() -> None:
         slots={},
         ctx=CTX,
     )
-    assert upd.slots == {} and upd.messages == []
+    # the slot keeps its value (the from_text mapping's copy of the question is undone)
+    assert upd.slots == {"location": None} and upd.messages == []
+
+
+def test_an_answer_taken_for_a_status_question_is_still_the_answer() -> None:
+    upd = interpret(
+        "就是那家，门口招牌写的德兴汽修",
+        intent="ask_status",
+        requested_slot="polluter",
+        form_active=True,
+        slots={"description": "修车铺晚上喷漆味道大"},
+        ctx=CTX,
+    )
+    assert "德兴汽修" in upd.slots["polluter"]
 
 
 def test_location_answer_without_area_keeps_the_text_and_leaves_area_open() -> None:
