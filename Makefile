@@ -16,9 +16,12 @@ export PYTHONPATH := $(CURDIR)
 
 TRAINING_INPUTS := domain.yml config.yml $(shell find nlu_data rasa_ext -type f 2>/dev/null)
 MODEL_STAMP := models/.trained
-# The extraction pipeline (spaCy, app only): rebuilt when its config, its code or its data change.
+# The extraction pipeline (spaCy, app only): rules + trained classifier and polluter recogniser.
+# Retrained when its configs, its code, its data, the training corpora or the exported staff
+# corrections change (about a minute on 2 cores; bot/nlp/pipeline/train.py).
 EXTRACTION_MODEL := models/extraction
-EXTRACTION_INPUTS := $(wildcard bot/nlp/pipeline/*.py bot/nlp/pipeline/config.cfg bot/data/extraction/*)
+CORRECTIONS := var/corrections.spacy
+EXTRACTION_INPUTS := $(wildcard bot/nlp/pipeline/*.py bot/nlp/pipeline/*.cfg bot/data/extraction/* bench/data/train/*.jsonl $(CORRECTIONS))
 EXTRACTION_STAMP := models/.extraction-built
 
 help: ## list the targets
@@ -50,12 +53,15 @@ train: $(MODEL_STAMP) ## train the Rasa model if the data changed
 
 $(EXTRACTION_STAMP): $(APP_VENV)/.installed $(EXTRACTION_INPUTS)
 	@mkdir -p models
-	flock models/.extraction.lock $(PY) -m bot.nlp.pipeline.build --out $(EXTRACTION_MODEL)
+	flock models/.extraction.lock $(PY) -m bot.nlp.pipeline.train --out $(EXTRACTION_MODEL)
 	touch $@
 
-train-extraction: $(APP_VENV)/.installed ## build the extraction pipeline (spaCy) into models/extraction (make test/run: when missing or stale)
+train-extraction: $(APP_VENV)/.installed ## train and build the extraction pipeline (spaCy) into models/extraction, with var/corrections.spacy when present (make test/run: when missing or stale)
 	@rm -f $(EXTRACTION_STAMP)
 	@$(MAKE) --no-print-directory $(EXTRACTION_STAMP)
+
+export-corrections: $(APP_VENV)/.installed ## staff corrections of category/district/town/polluter in the ledger → var/corrections.spacy (training examples for make train-extraction)
+	$(PY) -m bot.casework.training --out $(CORRECTIONS)
 
 db: $(APP_VENV)/.installed ## create or migrate the ledger database (DATABASE_URL, default SQLite var/greenwhistle.db)
 	$(PY) -m bot.ops.cli init-db
@@ -115,4 +121,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu

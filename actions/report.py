@@ -68,7 +68,7 @@ class ActionExtractReportSlots(Action):
 
 class ActionTriage(Action):
     """A message outside a report: start one, say where a matter that is not ours goes, or say
-    we did not understand (bot/intake/triage.py). Sets `scope`, on which the rules branch."""
+    we did not understand (bot/intake/opening.py). Sets `scope`, on which the rules branch."""
 
     def name(self) -> str:
         return "action_triage"

@@ -12,7 +12,7 @@ from bot.intake.places import ambiguity_message
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.status import Lookup, asks_status, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
-from bot.intake.triage import Triage, triage
+from bot.intake.opening import Triage, triage
 from bot.intake.turn import Update
 
 __all__ = [

@@ -74,7 +74,9 @@ def interpret(
         return Update()
     if intent == "ask_status" and (not answering or asks_status(text)):
         # a real status question during a report: not the answer (undo the from_text mapping)
-        return Update({requested_slot: slots.get(requested_slot)} if answering else {})
+        return Update(
+            {requested_slot: slots.get(requested_slot)} if answering and requested_slot else {}
+        )
     if intent in NON_REPORT_INTENTS and not answering:
         return Update()
     if answering and intent in COURTESIES and len(text) <= MAX_COURTESY_CHARS:

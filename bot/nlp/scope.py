@@ -101,7 +101,7 @@ def matches(text: str) -> list[tuple[Topic, str]]:
     """The topics the text names, in table order, each with the first word that matched."""
     out: list[tuple[Topic, str]] = []
     for topic, patterns in _compiled():
-        word = next((w for w in topic.words if w in text), None)
+        word: str | None = next((w for w in topic.words if w in text), None)
         if word is None:
             m = next((m for p in patterns if (m := p.search(text))), None)
             word = m.group(0) if m else None

@@ -33,7 +33,7 @@ def run(text: str, *, province: str | None = None, city: str | None = None) -> E
     out.polluters = [c.name for c in found]
     # A named polluter anywhere in the text wins over a bare kind (火锅店 … 老李家串串香).
     named = [p for p in out.polluters if not polluters.is_bare_kind(p)]
-    out.polluter = (named or out.polluters or [None])[0]
+    out.polluter = next(iter(named or out.polluters), None)
 
     all_places = places.find_places(
         norm, province=province, city=city, avoid=[(c.start, c.end) for c in found]

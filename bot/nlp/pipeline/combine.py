@@ -57,9 +57,7 @@ class Combine:
 
     def __call__(self, doc: Doc) -> Doc:
         probs = {label: float(doc.cats.get(label, 0.0)) for label in cat_labels()}
-        model_polluters = [
-            [e.start_char, e.end_char, e.text] for e in doc.ents if e.label_ == POLLUTER
-        ]
+        spans = [(e.start_char, e.end_char, e.text) for e in doc.ents if e.label_ == POLLUTER]
         data = extraction_data(doc)
         fine = list(data.get("pollution_types", []))
         cats = list(data.get("categories", []))
@@ -76,8 +74,8 @@ class Combine:
                     c for c in dict.fromkeys(lex.category(t) for t in added) if c not in cats
                 )
                 data["pollution_types"], data["categories"] = fine, cats
-            if self.fill_polluter and not data.get("polluters") and model_polluters:
-                start, end, text = model_polluters[0]
+            if self.fill_polluter and not data.get("polluters") and spans:
+                start, end, text = spans[0]
                 filled = normalise(text)
                 data["polluters"] = [filled]
                 found(doc).append((start, end, POLLUTER, ""))
@@ -87,7 +85,7 @@ class Combine:
         doc.cats[SCOPE] = probs[SCOPE]
         doc._.gw_model = {
             "cats": probs,
-            "polluters": model_polluters,
+            "polluters": [list(span) for span in spans],
             "added": added,
             "filled": filled,
         }

@@ -1,4 +1,4 @@
-"""The first words of a conversation (or words out of the blue): a report, not ours, or unclear.
+"""The opening of a conversation (or words out of the blue): a report, not ours, or unclear.
 
 Intent and extraction decide together: a message that names a pollution problem starts a report
 whatever the intent classifier said (a complete first message never gets the fallback); a
