@@ -8,11 +8,11 @@ changes), `slots` (the per-slot handlers), `places`, `categories`, `hotline`, `s
 from bot.intake.context import Context
 from bot.intake.drafts import build_draft
 from bot.intake.messages import interpret
+from bot.intake.opening import Triage, triage
 from bot.intake.places import ambiguity_message
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.status import Lookup, asks_status, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
-from bot.intake.opening import Triage, triage
 from bot.intake.turn import Update
 
 __all__ = [
