@@ -43,6 +43,16 @@ def then_listen() -> EventType:
     return FollowupAction("action_listen")
 
 
+def message_args(tracker: Tracker) -> dict[str, Any]:
+    """What the intake reads besides the text: intent, slots, deployment, channel metadata."""
+    return {
+        "intent": latest_intent(tracker),
+        "slots": tracker.current_slot_values(),
+        "ctx": context(),
+        "metadata": message_metadata(tracker),
+    }
+
+
 class ActionExtractReportSlots(Action):
     """Custom slot mapping run after every user message (see domain.yml, slot report_extracted)."""
 
@@ -54,12 +64,9 @@ class ActionExtractReportSlots(Action):
     ) -> list[EventType]:
         update = interpret(
             latest_text(tracker),
-            intent=latest_intent(tracker),
             requested_slot=tracker.get_slot("requested_slot"),
             form_active=tracker.active_loop_name == "report_form",
-            slots=tracker.current_slot_values(),
-            ctx=context(),
-            metadata=message_metadata(tracker),
+            **message_args(tracker),
         )
         for message in update.messages:
             dispatcher.utter_message(**message)
@@ -76,13 +83,7 @@ class ActionTriage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        result = triage(
-            latest_text(tracker),
-            intent=latest_intent(tracker),
-            slots=tracker.current_slot_values(),
-            ctx=context(),
-            metadata=message_metadata(tracker),
-        )
+        result = triage(latest_text(tracker), **message_args(tracker))
         for message in result.messages:
             dispatcher.utter_message(**message)
         events: list[EventType] = [SlotSet(name, value) for name, value in result.slots.items()]

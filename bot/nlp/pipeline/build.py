@@ -59,6 +59,17 @@ def save(nlp: Language, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def deployment(province: str | None, city: str | None) -> tuple[str, str]:
+    """The deployment's province and city: those given, else the settings'."""
+    if province is None or city is None:
+        from bot.config import get_settings
+
+        settings = get_settings()
+        province = province or settings.deployment_province
+        city = city or settings.deployment_city
+    return province, city
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to save the pipeline")
@@ -66,13 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--city", help="deployment city (default: the settings')")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    province, city = args.province, args.city
-    if province is None or city is None:
-        from bot.config import get_settings
-
-        settings = get_settings()
-        province = province or settings.deployment_province
-        city = city or settings.deployment_city
+    province, city = deployment(args.province, args.city)
     nlp = assemble(province=province, city=city)
     save(nlp, args.out)
     print(f"extraction pipeline {nlp.pipe_names} ({province}{city}) saved to {args.out}")

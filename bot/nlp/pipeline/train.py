@@ -38,7 +38,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
 from bot.config import PROJECT_ROOT
-from bot.nlp.pipeline.build import DEFAULT_OUT, assemble, save
+from bot.nlp.pipeline.build import DEFAULT_OUT, assemble, deployment, save
 from bot.nlp.pipeline.combine import NEVER, model_view
 from bot.nlp.pipeline.corpus import read_jsonl, training_doc
 from bot.nlp.pipeline.doc import extract_doc, make_doc
@@ -275,13 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="keep the corpora and checkpoints here")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    province, city = args.province, args.city
-    if province is None or city is None:
-        from bot.config import get_settings
-
-        settings = get_settings()
-        province = province or settings.deployment_province
-        city = city or settings.deployment_city
+    province, city = deployment(args.province, args.city)
     corrections = args.corrections
     if corrections is None:
         corrections = [CORRECTIONS] if CORRECTIONS.exists() else []
