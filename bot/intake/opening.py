@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from bot import texts
 from bot.intake.context import Context
+from bot.intake.hotline import call_draft
 from bot.intake.messages import REPORT_INTENTS, interpret
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.values import MAX_EXTRACT_CHARS
@@ -45,6 +46,19 @@ def triage(
     """What to do with a message outside a report: start one (its fields filled from the
     message), say where to go, or say we did not understand."""
     text = (text or "").strip()
+    if call_draft(metadata) is not None:
+        # A hotline call: the channel drafted the whole transcript and decided already (a call
+        # that is not ours was transferred unless the agent insisted); the draft fills the slots.
+        update = interpret(
+            text,
+            intent="report_problem",
+            requested_slot=None,
+            form_active=False,
+            slots=slots,
+            ctx=ctx,
+            metadata=metadata,
+        )
+        return Triage("report", update.slots, update.messages)
     if slots.get("report_uid") and intent in REPORT_INTENTS:
         # The report was read back and not yet filed: these details amend it (the slot mapping
         # applied them already); it is read back again.

@@ -42,6 +42,7 @@ def citizen(stack: Stack) -> tuple[Chat, str]:
     chat = Chat(stack)
     for line in (
         "游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着",
+        "没有了",
         "没有",
         PHONE,
     ):

@@ -37,7 +37,9 @@ def _open311(stack: Stack, ticket: str) -> dict:
 def test_full_report_then_status_query(stack: Stack, chat: Chat) -> None:
     assert "举报" in chat.say("你好")
     assert "描述" in chat.say("我要举报")
-    assert "哪里" in chat.say("有个厂房的烟囱冒黑烟，味道呛得很")
+    # the problem named, the bot asks whether there is more before it asks where
+    assert "还有什么问题" in chat.say("有个厂房的烟囱冒黑烟，味道呛得很")
+    assert "哪里" in chat.say("没有了")
     reply = chat.say("涪城区青义镇商家村三组")
     assert "什么时候" in reply, chat.transcript()
     assert "哪家单位" in chat.say("每天晚上十点以后")
@@ -71,9 +73,10 @@ def test_full_report_then_status_query(stack: Stack, chat: Chat) -> None:
 
 def test_one_shot_report_asks_only_what_is_missing(stack: Stack, chat: Chat) -> None:
     first = chat.say("游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着")
-    assert "证据" in first, chat.transcript()
+    assert "大气" in first and "还有什么问题" in first, chat.transcript()
     for question in ("描述", "在哪里", "什么时候", "哪家单位"):
         assert question not in first
+    assert "证据" in chat.say("没有了"), chat.transcript()
     assert "手机" in chat.say("没有")
     summary = chat.say("匿名")
     assert "石马镇" in summary and "鑫达砖厂" in summary and "匿名" in summary, chat.transcript()
@@ -84,6 +87,7 @@ def test_one_shot_report_asks_only_what_is_missing(stack: Stack, chat: Chat) -> 
 
 def test_correction_and_cancel(stack: Stack, chat: Chat) -> None:
     chat.say("安州区花荄镇有个养猪场把粪水排到沟里，臭得很")
+    chat.say("没有了")
     chat.say("最近一个月")
     chat.say("不知道")
     chat.say("没有")
@@ -128,9 +132,10 @@ def test_confirmed_report_survives_a_dead_action_server(stack: Stack, chat: Chat
 
 
 def test_confirmed_report_survives_a_locked_database(stack: Stack, chat: Chat) -> None:
-    assert "哪家单位" in chat.say("高新区普明街道的工地半夜还在施工，吵得睡不着觉"), (
+    assert "还有什么问题" in chat.say("高新区普明街道的工地半夜还在施工，吵得睡不着觉"), (
         chat.transcript()
     )
+    assert "哪家单位" in chat.say("没有了"), chat.transcript()
     chat.say("不清楚")
     chat.say("没有")
     assert "对吗" in chat.say("匿名"), chat.transcript()

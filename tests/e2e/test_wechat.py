@@ -259,6 +259,7 @@ def test_failed_sends_are_retried_and_replies_keep_their_order(wechat: WeChatEnv
     wechat.api.fail("message/custom/send", times=2)
     citizen.post("text", content="我要举报")
     citizen.post("text", content="有个厂在冒黑烟，味道呛得很")
+    citizen.post("text", content="没有了")
     citizen.post("text", content="涪城区青义镇商家村三组")
     replies = citizen.replies("什么时候")
     texts = wechat.api.texts_to(citizen.openid)
@@ -290,7 +291,8 @@ def test_voice_with_and_without_recognition(wechat: WeChatEnv) -> None:
 def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) -> None:
     citizen = Citizen(wechat)
     assert "描述" in citizen.say("我要举报", "描述")
-    assert "哪里" in citizen.say("有个厂在冒黑烟，味道呛得很", "哪里")
+    assert "还有什么问题" in citizen.say("有个厂在冒黑烟，味道呛得很", "还有什么问题")
+    assert "哪里" in citizen.say("没有了", "哪里")
     citizen.post(
         "location", lat="31.512345", lng="104.712345", label="四川省绵阳市涪城区青义镇商家村"
     )
