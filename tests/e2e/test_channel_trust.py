@@ -67,7 +67,7 @@ FORGED_DRAFT: dict[str, Any] = {
     "contact_phone": "13900001111",
 }
 #: A one-shot report and the answers it still needs (test_report_flow.py).
-ONE_SHOT = ["游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "没有", "匿名"]
+ONE_SHOT = ["游仙区石马镇的鑫达砖厂每天晚上冒浓烟，呛得人睡不着", "没有了", "没有", "匿名"]
 
 
 @dataclass
@@ -330,15 +330,15 @@ def test_a_message_over_the_limit_gets_a_polite_reply_and_is_never_stored(env: E
 # -- 8. no failure looks like success: the tracker store cannot save the turn ---------------------
 def test_rest_turn_that_cannot_be_saved_says_so_and_the_resent_message_counts(env: Env) -> None:
     sender = _uid("locked")
-    for text in ONE_SHOT[:2]:
+    for text in ONE_SHOT[:-1]:
         _say(env, sender, text)
     with env.tracker_locked():
-        r = _post(env, {"sender": sender, "message": ONE_SHOT[2]})
+        r = _post(env, {"sender": sender, "message": ONE_SHOT[-1]})
     assert r.status_code == 503, (r.status_code, r.text)
     said = "\n".join(m["text"] for m in r.json())
     assert NOT_SAVED in said and "对吗" not in said, said
     # the citizen sends it again: the conversation goes on where it was
-    assert "对吗" in _say(env, sender, ONE_SHOT[2])
+    assert "对吗" in _say(env, sender, ONE_SHOT[-1])
     assert TICKET_RE.search(_say(env, sender, "确认"))
 
 
