@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sanic import response
+from sanic import Blueprint, response
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,32 @@ def refusal(exc: ChannelError, stats: dict[str, int], channel: str) -> HTTPRespo
     stats["rejected"] += 1
     logger.info("%s request refused: %s", channel, exc.code)
     return response.json(exc.body(), status=exc.status)
+
+
+def webhook_blueprint(
+    name: str,
+    module: str,
+    stats: dict[str, int],
+    receive: Callable[[Request], Awaitable[HTTPResponse]],
+    channel: str,
+) -> Blueprint:
+    """A channel's routes: GET / (health and the channel's counters) and POST /webhook, whose
+    ChannelError is answered as a refusal. `module` is Rasa's url_prefix placeholder, replaced
+    when Rasa registers the channel."""
+    bp = Blueprint(name, module)
+
+    @bp.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok", **stats})
+
+    @bp.route("/webhook", methods=["POST"])
+    async def webhook(request: Request) -> HTTPResponse:
+        try:
+            return await receive(request)
+        except ChannelError as exc:
+            return refusal(exc, stats, channel)
+
+    return bp
 
 
 class BodyError(ValueError):

@@ -33,7 +33,7 @@ from bot.config import DEFAULT_CITY, DEFAULT_PROVINCE, TOKEN_HEADER, get_setting
 from bot.nlp.privacy import mask_phone
 from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
 from bot.nlp.transcripts.vocabulary import warm_up_transcript
-from connectors.errors import refusal
+from connectors.errors import webhook_blueprint
 from connectors.hotline_support import (
     FollowUp,
     HotlineError,
@@ -98,22 +98,13 @@ class HotlineInput(InputChannel):
         return self._locks.setdefault(call_id, asyncio.Lock())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        bp = Blueprint("hotline_webhook", __name__)
         # The gazetteer and jieba take seconds to load: do it now, not on the first call.
         threading.Thread(target=self._warm_up, name="hotline-warm-up", daemon=True).start()
 
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", **self.stats})
-
-        @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                return await self._receive(request, on_new_message)
-            except HotlineError as exc:
-                return refusal(exc, self.stats, "hotline")
+            return await self._receive(request, on_new_message)
 
-        return bp
+        return webhook_blueprint("hotline_webhook", __name__, self.stats, receive, "hotline")
 
     def _warm_up(self) -> None:
         try:

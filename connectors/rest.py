@@ -30,7 +30,7 @@ from sanic.response import HTTPResponse
 
 from bot import texts
 from bot.config import get_settings
-from connectors.errors import refusal
+from connectors.errors import webhook_blueprint
 from connectors.rest_support import RestError, RestMessage, mask_sender, parse_request
 
 logger = logging.getLogger(__name__)
@@ -56,20 +56,10 @@ class RestInput(RasaRestInput):
         self.stats = {"turns": 0, "rejected": 0, "too_long": 0, "not_saved": 0}
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        bp = Blueprint("greenwhistle_rest_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", **self.stats})
-
-        @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                return await self._receive(request, on_new_message)
-            except RestError as exc:
-                return refusal(exc, self.stats, "REST")
+            return await self._receive(request, on_new_message)
 
-        return bp
+        return webhook_blueprint("greenwhistle_rest_webhook", __name__, self.stats, receive, "REST")
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         if str(request.args.get("stream", "")).lower() in ("true", "1", "yes"):
