@@ -46,9 +46,12 @@ def triage(
     """What to do with a message outside a report: start one (its fields filled from the
     message), say where to go, or say we did not understand."""
     text = (text or "").strip()
-    if call_draft(metadata) is not None:
-        # A hotline call: the channel drafted the whole transcript and decided already (a call
-        # that is not ours was transferred unless the agent insisted); the draft fills the slots.
+
+    def report(extra: dict[str, Any]) -> Triage:
+        """A report starts: its fields from this message. For the report intents the slot
+        mapping (action_extract_report_slots) has read the message already; not twice."""
+        if intent in REPORT_INTENTS:
+            return Triage("report", extra)
         update = interpret(
             text,
             intent="report_problem",
@@ -58,7 +61,12 @@ def triage(
             ctx=ctx,
             metadata=metadata,
         )
-        return Triage("report", update.slots, update.messages)
+        return Triage("report", {**update.slots, **extra}, update.messages)
+
+    if call_draft(metadata) is not None:
+        # A hotline call: the channel drafted the whole transcript and decided already (a call
+        # that is not ours was transferred unless the agent insisted); the draft fills the slots.
+        return report({})
     if slots.get("report_uid") and intent in REPORT_INTENTS:
         # The report was read back and not yet filed: these details amend it (the slot mapping
         # applied them already); it is read back again.
@@ -78,14 +86,5 @@ def triage(
         intent in REPORT_INTENTS and (intent == "report_problem" or named_something)
     ):
         return Triage("unclear")
-    update = interpret(
-        text,
-        intent="report_problem",
-        requested_slot=None,
-        form_active=False,
-        slots=slots,
-        ctx=ctx,
-        metadata=metadata,
-    )
     rule = scope.topic.rule if scope.verdict == "borderline" and scope.topic else None
-    return Triage("report", {**update.slots, "scope_rule": rule}, update.messages)
+    return report({"scope_rule": rule})
