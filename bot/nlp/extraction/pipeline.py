@@ -31,9 +31,7 @@ def run(text: str, *, province: str | None = None, city: str | None = None) -> E
 
     found = polluters.find(norm)
     out.polluters = [c.name for c in found]
-    # A named polluter anywhere in the text wins over a bare kind (火锅店 … 老李家串串香).
-    named = [p for p in out.polluters if not polluters.is_bare_kind(p)]
-    out.polluter = next(iter(named or out.polluters), None)
+    out.polluter = polluters.first_named(out.polluters)
 
     all_places = places.find_places(
         norm, province=province, city=city, avoid=[(c.start, c.end) for c in found]

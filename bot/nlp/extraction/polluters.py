@@ -87,6 +87,7 @@ class Config:
     suffixes: frozenset[str]
     not_places: frozenset[str]
     clause_end_re: re.Pattern[str]  # where a name after 叫 ends at the latest
+    kinds: frozenset[str]  # a kind head plus a suffix (食品厂, 串串店): no name (is_bare_kind)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def _config() -> Config:
         suffixes=frozenset(suffixes),
         not_places=frozenset(raw.not_places),
         clause_end_re=re.compile(rf"[{re.escape(raw.break_chars)}（）()]|$"),
+        kinds=frozenset(head + suffix for head in raw.kind_heads for suffix in suffixes),
     )
 
 
@@ -419,11 +421,9 @@ def is_bare_kind(name: str | None) -> bool:
     )
     if stem in cfg.suffixes or _is_generic(stem, cfg):
         return True
-    heads = polluters_file().kind_heads
-    return any(
-        stem == head + suffix
-        for suffix in cfg.suffixes
-        if stem.endswith(suffix)
-        for head in heads
-        if len(head) + len(suffix) == len(stem)
-    )
+    return stem in cfg.kinds
+
+
+def first_named(names: list[str]) -> str | None:
+    """The polluter of a text: the first with a name, else the first kind (火锅店 … 老李家串串香)."""
+    return next((n for n in names if not is_bare_kind(n)), next(iter(names), None))

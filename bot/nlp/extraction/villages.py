@@ -224,27 +224,28 @@ def _stands_alone(text: str, start: int, bounds: set[int]) -> bool:
 
 
 _LANDMARKS = "landmarks.csv"
-_landmarks: dict[str, dict[str, str]] | None = None
+_landmarks: dict[str, list[tuple[str, str]]] | None = None
 
 
-def landmarks_for_city(city: str) -> dict[str, str]:
-    """Landmark name → county code for one city (landmarks.csv: stations, parks, schools,
-    industrial parks and the everyday names of zones, each with the public page it came from)."""
+def landmarks_for_city(city: str) -> list[tuple[str, str]]:
+    """(landmark name, county code) of one city, longest name first (landmarks.csv: stations,
+    parks, schools, industrial parks and the everyday names of zones, each with its page)."""
     global _landmarks
     if _landmarks is None:
         loaded: dict[str, dict[str, str]] = defaultdict(dict)
         for row in read_csv(_LANDMARKS):
             loaded[row["city"]][row["name"]] = row["county"]
+        by_length = {c: sorted(n.items(), key=lambda kv: -len(kv[0])) for c, n in loaded.items()}
         with _lock:
-            _landmarks = dict(loaded)
-    return _landmarks.get(city, {})
+            _landmarks = by_length
+    return _landmarks.get(city, [])
 
 
 def find_landmarks(text: str, city: str) -> list[VillageHit]:
     """Landmarks of `city` named in `text`, longest name first, left to right, not overlapping."""
     hits: list[VillageHit] = []
     taken: list[tuple[int, int]] = []
-    for name, county in sorted(landmarks_for_city(city).items(), key=lambda kv: -len(kv[0])):
+    for name, county in landmarks_for_city(city):
         at = text.find(name)
         if at < 0 or any(s < at + len(name) and at < e for s, e in taken):
             continue

@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.nlp.extraction import Extraction, Place
-from bot.nlp.extraction.polluters import is_bare_kind
+from bot.nlp.extraction.polluters import first_named
 
 #: Entity labels of `doc.ents` and `doc.spans[CANDIDATES]`.
 PLACE, POLLUTER, TIME, PHONE = "PLACE", "POLLUTER", "TIME", "PHONE"
@@ -116,9 +116,7 @@ def extract_doc(doc: Doc) -> Extraction:
         negated_types=list(data.get("negated_types", [])),
         place=places[0] if places else None,
         places=places,
-        polluter=next(
-            (p for p in polluters if not is_bare_kind(p)), polluters[0] if polluters else None
-        ),
+        polluter=first_named(polluters),
         polluters=polluters,
         time_text=times[0] if times else None,
         times=times,
