@@ -25,6 +25,7 @@ from bot.casework.store import CaseStore
 from bot.casework.throttle import Clock, Gate, Throttle
 from bot.intake.context import Context
 from bot.nlp.privacy import normalise_phone
+from bot.nlp.tickets import normalise_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +63,13 @@ class Lookup:
 #: Words of a status question (查询, 进度, 怎么样了) or a ticket: without them, a message the
 #: classifier took for a status question during a report is the answer to the form's question.
 _STATUS_RE = re.compile(
-    r"查询|查一下|查查|进度|进展|怎么样了|办得怎么样|处理得怎么样|处理结果|办理情况|有结果|受理了没|[A-Za-z]{2,4}-?\d{8}"
+    r"查询|查一下|查查|进度|进展|怎么样了|办得怎么样|处理得怎么样|处理结果|办理情况|有结果|受理了没"
 )
 
 
 def asks_status(text: str) -> bool:
     """Whether a message asks about a report's progress (or names a ticket)."""
-    return bool(_STATUS_RE.search(text or ""))
+    return bool(_STATUS_RE.search(text or "") or normalise_ticket(text or ""))
 
 
 def look_up(
