@@ -4,7 +4,8 @@
 
 A read-only query over the audited field edits (FieldEdit): every issue whose categories,
 district, town or polluter staff changed after filing, with its text and the fields' current
-values (the last edit's result). bot/nlp/pipeline/corrections.py turns each into a training Doc;
+values (the last edit's result), the reporter's phone and name masked in the text.
+bot/nlp/pipeline/corrections.py turns each into a training Doc;
 `make train-extraction` adds the file to the train split when it exists.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from bot.casework.models import FieldEdit, Issue
 from bot.casework.store import CaseStore
 from bot.config import PROJECT_ROOT
+from bot.nlp.privacy import mask_name, mask_phones_in_text
 
 #: The fields whose staff edits are training labels.
 TRAINED_FIELDS = ("categories", "district", "town", "polluter")
@@ -57,7 +59,7 @@ def corrected_issues(
         ).scalars()
         out = []
         for issue in rows:
-            text = issue.original_text or issue.phenomenon
+            text = _without_reporter(issue.original_text or issue.phenomenon, issue.reporter_name)
             if not text.strip():
                 continue
             values = {name: getattr(issue, name) for name in fields if name in edited[issue.id]}
@@ -65,6 +67,13 @@ def corrected_issues(
                 values["categories"] = list(values["categories"] or [])
             out.append(CorrectedIssue(issue.ticket, text, issue.province, issue.city, values))
         return out
+
+
+def _without_reporter(text: str, name: str | None) -> str:
+    """The text for training: the reporter's phone (however written) and name masked, as in
+    every view that does not need them; a model learns nothing from them."""
+    text = mask_phones_in_text(text)
+    return text.replace(name, mask_name(name)) if name else text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -146,3 +146,12 @@ def test_a_staff_correction_becomes_a_training_example(store: CaseStore) -> None
     only_place = correction_doc(assemble(), rec.text, {"district": "游仙区"})
     assert not only_place.cats and all(t.ent_iob_ == "" for t in only_place)
     assert only_place._.gw_corrected == {"district": "游仙区"}
+
+
+def test_exported_corrections_carry_no_phone_or_name_of_the_reporter(store: CaseStore) -> None:
+    text = "我是王小明，电话138 1234 5678，鑫达砖厂晚上冒黑烟"
+    issue, _ = store.file(draft(original_text=text, reporter_name="王小明"))
+    CaseWork(store).edit(issue.ticket, {"polluter": "鑫达砖厂"}, actor="李四")
+    [rec] = corrected_issues(store)
+    assert "王小明" not in rec.text and "1234" not in rec.text
+    assert "鑫达砖厂" in rec.text and "王**" in rec.text
