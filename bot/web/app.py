@@ -30,6 +30,8 @@ from bot.web.console import STATIC_DIR, render_error
 from bot.web.console import router as console_router
 from bot.web.console.hotline import router as hotline_router
 from bot.web.deps import case_store
+from bot.web.drafts import router as drafts_router
+from bot.web.drafts import warm_up as warm_up_drafting
 from bot.web.edges import BodyLimit, SecurityHeaders, add_security_headers
 from bot.web.open311 import MAX_BODY_BYTES
 from bot.web.open311 import router as open311_router
@@ -145,8 +147,11 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
 
     app.include_router(open311_router)
     app.include_router(channels_router)
+    app.include_router(drafts_router)
     app.include_router(console_router)
     app.include_router(hotline_router)
+    if store is None:
+        warm_up_drafting()
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     @app.get("/", include_in_schema=False)

@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import texts
+from bot.calls import MAX_TRANSCRIPT_CHARS
 from bot.casework import access
 from bot.config import Settings
-from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS
 from bot.web.console.pages import render_page
 from bot.web.console.security import Member, Office
 from bot.web.deps import app_settings
