@@ -15,6 +15,7 @@ from bot import texts
 from bot.calls import FIELDS, DraftWire
 from bot.nlp.extraction import Extraction, Place, extract
 from bot.nlp.extraction import lexicon as _lexicon
+from bot.nlp.pipeline import read
 from bot.nlp.privacy import normalise_phone
 from bot.nlp.scope import decide
 from bot.nlp.transcripts.parse import Sentence, Transcript
@@ -181,7 +182,7 @@ def build_draft(
     the sentences it came from, corrections applied, the caller's number as the contact unless
     they asked for anonymity."""
     v = vocabulary()
-    ex = extract(t.complaint, province=province, city=city)
+    ex = read(t.complaint, province, city)
     d = Draft(t, ex)
     callers = t.caller_sentences
 
