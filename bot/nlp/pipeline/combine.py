@@ -169,6 +169,20 @@ def read(text: str, province: str | None = None, city: str | None = None) -> Ext
     return extract(text, province=province, city=city)
 
 
+@lru_cache(maxsize=1)
+def _rules_only(province: str | None, city: str | None) -> Language:
+    from bot.nlp.pipeline.build import assemble
+
+    return assemble(province=province, city=city)
+
+
+def analyse(text: str, province: str | None = None, city: str | None = None) -> Doc:
+    """The Doc of one text, for showing staff what was found: the built pipeline
+    (models/extraction), or the rules as spaCy components when it is not built."""
+    nlp = _load(str(default_model())) if _built() else _rules_only(province, city)
+    return nlp(make_doc(nlp, text, province=province, city=city))
+
+
 def combined(
     text: str,
     province: str | None = None,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from markupsafe import Markup
 
 from bot import texts
 from bot.casework import access, deadlines, lifecycle, queries
@@ -27,6 +28,7 @@ from bot.clock import utcnow
 from bot.exceptions import IssueNotFound
 from bot.nlp.privacy import mask_phones_in_text
 from bot.web.console import charts
+from bot.web.console.entities import issue_html
 from bot.web.console.formatting import (
     citizen_text,
     deadline_of,
@@ -43,6 +45,8 @@ from bot.web.console.security import Member
 logger = logging.getLogger(__name__)
 
 #: Statuses from which an issue may be routed (or re-routed) to a department.
+#: The longest stretch of the reporter's words highlighted (a hotline transcript can be 20,000).
+MAX_HIGHLIGHT_CHARS = 8000
 ROUTABLE = ("received", "accepted", "reopened", "routed", "in_progress")
 
 
@@ -89,6 +93,15 @@ def _detail_fields(
         ("", label["sender"], mask_identifier(issue.reporter_sender_id)),
         ("", label["client_ref"], mask_identifier(issue.client_ref)),
     ]
+
+
+def _found(issue: IssueView, member: StaffMember) -> Markup | None:
+    """The reporter's words with what extraction found highlighted (bot/web/console/entities.py),
+    masked for the member first; None when there are none."""
+    text = citizen_text(issue.original_text, member)
+    if not text.strip():
+        return None
+    return issue_html(text[:MAX_HIGHLIGHT_CHARS], issue.province, issue.city)
 
 
 def _edit_values(issue: IssueView) -> dict[str, str]:
@@ -216,6 +229,7 @@ def issue_detail(
         fields=_detail_fields(issue, tz, member),
         edit_values=_edit_values(issue) if access.may_handle(member) else {},
         original=citizen_text(issue.original_text, member).splitlines(),
+        found_html=_found(issue, member),
         events=[
             {
                 "at": local_time(e.at, tz),
