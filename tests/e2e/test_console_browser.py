@@ -226,9 +226,11 @@ def test_console_in_a_browser(stack: Stack, users: dict[str, str], browser: obje
 
 
 # -- accessibility (axe-core, WCAG 2 A and AA) ------------------------------------------------
-#: Every console page the axe check opens: (name, account, URL). `{name}` in a URL is a ticket of
-#: the `ledger_content` fixture (keys below). A new page: add a line (and, for state only a
-#: browser makes — a form sent, a panel opened — a step in test_every_console_page_is_accessible).
+#: Every page the axe check opens: (name, account, URL). The account is a key of `users` (office,
+#: dept, leader) or "anonymous" (no login: the login page, public pages). `{key}` in a URL is a
+#: ticket of the `ledger_content` fixture (keys below). A new page: add a line here; for a state
+#: only a browser makes (a form sent, a panel opened), add a step to
+#: test_every_console_page_is_accessible with `audit.check(page, name)`.
 A11Y_PAGES: list[tuple[str, str, str]] = [
     ("台账", "office", "/console"),
     ("台账·无结果", "office", "/console?q=无此举报-a11y"),
@@ -265,6 +267,7 @@ A11Y_PAGES: list[tuple[str, str, str]] = [
     ("热线登记·领导(只读)", "leader", "/console/hotline"),
     ("安全事件", "office", "/console/security"),
     ("安全事件·告警", "office", "/console/security?alerts=1"),
+    ("未登录·转到登录页", "anonymous", "/console/report"),
 ]
 
 A11Y_TRANSCRIPT = (
@@ -380,9 +383,9 @@ def test_every_console_page_is_accessible(
     anonymous.click("button[type=submit]")
     anonymous.wait_for_selector("[role=alert]")
     audit.check(anonymous, "登录·密码错误")
-    context.close()
 
     pages = {role: _page(browser, stack, name) for role, name in users.items()}
+    pages["anonymous"] = context.new_page()
     for name, role, url in A11Y_PAGES:
         page = pages[role]
         response = page.goto(url.format(**ledger_content))  # type: ignore[attr-defined]
@@ -405,3 +408,20 @@ def test_every_console_page_is_accessible(
         page.context.close()  # type: ignore[attr-defined]
     print("axe violations per page:\n" + audit.summary())
     audit.assert_clean()
+
+
+def test_the_first_tab_skips_the_menu(stack: Stack, users: dict[str, str], browser: object) -> None:
+    """Keyboard users reach the page's content with Tab, Enter instead of tabbing the menu."""
+    from tests.e2e.a11y import assert_accessible
+
+    page = _page(browser, stack, users["office"])
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"  # type: ignore[attr-defined]
+    assert page.locator(".skip").is_visible()  # type: ignore[attr-defined]
+    assert_accessible(page, "台账·跳到正文")  # shown over the green bar, still legible
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.id") == "main"  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    inside = "document.getElementById('main').contains(document.activeElement)"
+    assert page.evaluate(inside)  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
