@@ -50,6 +50,7 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "bot.casework.routing": ("responsibility",),
     "bot.casework.duplicates": ("duplicates_file",),
     "bot.casework.evidence": ("evidence_rules",),
+    "bot.casework.datums": ("datums_file",),
 }
 
 

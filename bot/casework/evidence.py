@@ -8,7 +8,8 @@ the same transaction.
 
 A photo's EXIF capture time and GPS position (bot/casework/exif.py) are checked against the
 report by `check_photo`, with the thresholds of bot/data/evidence.yml: taken long before the
-report, far from the reported pin (after converting to the pin's datum), or after it arrived.
+report, far from the reported pin (in the pin's datum, bot/casework/datums.py), or after it
+arrived.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import datafiles
+from bot.casework.datums import distance_m, pin_datum, to_datum
 from bot.casework.db import Transactional
-from bot.casework.exif import PhotoFacts, distance_m, wgs84_to_gcj02
+from bot.casework.exif import PhotoFacts
 from bot.casework.models import Evidence, Issue, utcnow
 from bot.config import DATA_DIR
 
@@ -70,7 +72,6 @@ class EvidenceView:
         )
 
 
-Datum = Literal["wgs84", "gcj02"]
 Flag = Literal["old", "far", "after_receipt"]
 
 
@@ -81,8 +82,6 @@ class EvidenceRules:
     max_age_days: int
     max_distance_km: float
     clock_tolerance_hours: int
-    pin_datums: dict[str, Datum]
-    default_pin_datum: Datum
 
     def __post_init__(self) -> None:
         for name in ("max_age_days", "max_distance_km", "clock_tolerance_hours"):
@@ -131,9 +130,8 @@ def check_photo(
         flags.append("after_receipt")
     distance = None
     if pin is not None and facts.latitude is not None and facts.longitude is not None:
-        taken = (facts.latitude, facts.longitude)  # WGS-84, as GPS writes it
-        if rules.pin_datums.get(channel, rules.default_pin_datum) == "gcj02":
-            taken = wgs84_to_gcj02(*taken)
+        # EXIF is WGS-84, as GPS writes it; the pin is in its channel's datum (datums.yml).
+        taken = to_datum((facts.latitude, facts.longitude), "wgs84", pin_datum(channel))
         distance = distance_m(taken, pin)
         if distance > rules.max_distance_km * 1000:
             flags.append("far")

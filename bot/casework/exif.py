@@ -1,5 +1,5 @@
 """What a photo says about itself (固化证据): its EXIF capture time and GPS position, read with
-Pillow, and the WGS-84 → GCJ-02 shift that makes an EXIF position comparable with a WeChat pin.
+Pillow. The position is WGS-84; bot/casework/datums.py makes it comparable with a pin.
 
 Evidence files come from citizens, so reading them must survive hostile ones: a file over
 MAX_FILE_BYTES is not opened, Pillow's decompression-bomb limit stands (and only headers are read,
@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-import coordTransform
 from PIL import ExifTags, Image
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ FORMATS = ("JPEG", "PNG", "WEBP", "TIFF")  # JPEG includes MPO (multi-picture) f
 EARLIEST = datetime(1995, 1, 1, tzinfo=timezone.utc)
 _EXIF_TIME = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
-EARTH_RADIUS_M = 6_371_008.8
 
 State = Literal["read", "none", "unreadable"]
 
@@ -167,24 +165,3 @@ def _degrees(value: Any, ref: Any, hemispheres: str) -> float | None:
         return None
     degrees = sum(n / 60**i for i, n in enumerate(numbers))
     return -degrees if ref.strip().upper()[:1] == hemispheres[1] else degrees
-
-
-def wgs84_to_gcj02(latitude: float, longitude: float) -> tuple[float, float]:
-    """The GCJ-02 coordinates (火星坐标, used by WeChat, AMap and Tencent maps) of a WGS-84 point,
-    by the published formula as coordTransform implements it; points outside China are kept."""
-    lng, lat = coordTransform.wgs84_to_gcj02(longitude, latitude)
-    return float(lat), float(lng)
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres between two (lat, lon) points of one datum.
-
-    The haversine formula by hand: a geodesic library (pyproj and its PROJ data) is a heavy
-    dependency for a 2 km threshold, where the sphere's < 0.5 % error does not matter.
-    """
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

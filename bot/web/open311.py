@@ -16,6 +16,8 @@ See http://wiki.open311.org/GeoReport_v2. Choices where the spec leaves room:
 - `?extensions=true` (as FixMyStreet's Open311 does) adds `extended_attributes` to each request:
   every category, district and town, the channel it came in by, and the duplicate/hot-spot flags.
   Every filter works with it.
+- `lat`/`long` are WGS-84, as the spec says: a pin stored in GCJ-02 (WeChat, Chinese maps;
+  bot/data/datums.yml by channel) is converted; a POSTed position is stored as sent (WGS-84).
 - Reporter identity (sender id, name, phone) never appears in output (举报保护): phone numbers
   however written, and the reporter's name, are masked in every free text.
 - `POST requests.json` needs `api_key`; `email`, `device_id` and `account_id` are not stored.
@@ -42,6 +44,7 @@ from pydantic import ValidationError
 from bot import texts
 from bot.casework import queries
 from bot.casework.catalog import Category, categories, category_by_service_code, statuses
+from bot.casework.datums import pin_datum, to_datum
 from bot.casework.ledger import CHANNEL_LABELS
 from bot.casework.replays import Replays, fingerprint
 from bot.casework.schemas import IssueDraft, IssueView
@@ -163,6 +166,7 @@ def request_of(
     first = categories().get(issue.categories[0]) if issue.categories else None
     # The address stays, phone numbers and the reporter's name written into it do not.
     address = f"{issue.area_text}{public_text(issue.address, issue)}".strip()
+    lat, long = wgs84_pin(issue)
     request = ServiceRequest(
         service_request_id=issue.ticket,
         status="closed" if status is not None and not status.open else "open",
@@ -178,13 +182,21 @@ def request_of(
         address=address or None,
         address_id=None,
         zipcode=None,
-        lat=issue.latitude,
-        long=issue.longitude,
+        lat=lat,
+        long=long,
         media_url=None,
     )
     if extended is not None:
         request.extended_attributes = extended_attributes(issue, extended)
     return request
+
+
+def wgs84_pin(issue: IssueView) -> tuple[float | None, float | None]:
+    """The issue's pin in WGS-84 (GeoReport's datum), to 6 decimals (about 0.1 m)."""
+    if issue.latitude is None or issue.longitude is None:
+        return None, None
+    lat, long = to_datum((issue.latitude, issue.longitude), pin_datum(issue.channel), "wgs84")
+    return round(lat, 6), round(long, 6)
 
 
 def requests_of(

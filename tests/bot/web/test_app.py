@@ -17,6 +17,7 @@ from pydantic import SecretStr
 import bot.web.deps
 from bot.casework import queries
 from bot.casework.catalog import categories, statuses
+from bot.casework.datums import distance_m, wgs84_to_gcj02
 from bot.casework.models import utcnow
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
@@ -154,7 +155,9 @@ def test_request_shape(client: TestClient, store: CaseStore) -> None:
     assert req["requested_datetime"] == "2026-01-02T00:30:05+08:00"
     assert req["updated_datetime"] == "2026-01-02T00:30:05+08:00"
     assert req["address"] == "四川省绵阳市涪城区青义镇商家村三组河边"
-    assert (req["lat"], req["long"]) == (31.46, 104.68)
+    # A web-chat pin is GCJ-02 (datums.yml); Open311 answers in WGS-84, ~500 m away here.
+    assert wgs84_to_gcj02(req["lat"], req["long"]) == pytest.approx((31.46, 104.68), abs=1e-6)
+    assert 300 < distance_m((req["lat"], req["long"]), (31.46, 104.68)) < 700
 
 
 def test_closed_status_and_staff_note(client: TestClient, store: CaseStore) -> None:

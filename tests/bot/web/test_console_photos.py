@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.casework.datums import wgs84_to_gcj02
 from bot.casework.evidence import EvidenceStore
-from bot.casework.exif import wgs84_to_gcj02
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
 from bot.config import Settings

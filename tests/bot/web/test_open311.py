@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from georeport import GeoReport
 
 from bot.casework.catalog import categories, statuses
+from bot.casework.datums import wgs84_to_gcj02
 from bot.casework.models import utcnow
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
@@ -287,6 +288,24 @@ def test_post_answers_in_xml(client: TestClient, store: CaseStore) -> None:
     refused = client.post("/open311/v2/requests.xml", data={**form, "api_key": "wrong"})
     assert refused.status_code == 403
     assert ElementTree.fromstring(refused.content).findtext("error/code") == "403"
+
+
+def test_positions_are_wgs84_both_ways(client: TestClient, store: CaseStore) -> None:
+    """A POSTed position (WGS-84) reads back as sent; a WeChat pin (GCJ-02) is converted."""
+    form = {
+        "api_key": API_KEY,
+        "service_code": categories()["大气"].service_code,
+        "lat": "31.467812",
+        "long": "104.679123",
+        "description": "砖厂冒黑烟",
+    }
+    [posted] = client.post("/open311/v2/requests.json", data=form).json()
+    [req] = client.get(f"/open311/v2/requests/{posted['service_request_id']}.json").json()
+    assert (req["lat"], req["long"]) == (31.467812, 104.679123)
+    pin = wgs84_to_gcj02(31.467812, 104.679123)
+    pinned = file(store, channel="wechat", latitude=pin[0], longitude=pin[1])
+    [req] = client.get(f"/open311/v2/requests/{pinned.ticket}.json").json()
+    assert (req["lat"], req["long"]) == pytest.approx((31.467812, 104.679123), abs=2e-6)
 
 
 def test_post_then_read_back_with_extensions(client: TestClient, store: CaseStore) -> None:
