@@ -122,7 +122,8 @@ def public_text(text: str | None, issue: IssueView) -> str:
     masked (举报保护). A complaint often carries both ("我是王小明，电话138 …")."""
     masked = mask_phones_in_text(text)
     name = (issue.reporter_name or "").strip()
-    return masked.replace(name, mask_name(name)) if name else masked
+    # A one-character "name" would mask that character everywhere and protect nobody.
+    return masked.replace(name, mask_name(name)) if len(name) >= 2 else masked
 
 
 def status_notes(issue: IssueView) -> str | None:
