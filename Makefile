@@ -35,10 +35,11 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 	touch $@
 
 # The project itself goes in editable, for the spaCy entry points of pyproject.toml.
-$(APP_VENV)/.installed: requirements/app.txt pyproject.toml
+$(APP_VENV)/.installed: requirements/app.txt requirements/app-nodeps.txt pyproject.toml
 	$(PY_APP) -m venv $(APP_VENV)
 	$(APP_VENV)/bin/pip install -q --upgrade pip wheel
 	$(APP_VENV)/bin/pip install -q -r requirements/app.txt
+	$(APP_VENV)/bin/pip install -q --no-deps -r requirements/app-nodeps.txt
 	$(APP_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 

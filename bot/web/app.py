@@ -35,6 +35,7 @@ from bot.web.drafts import warm_up as warm_up_drafting
 from bot.web.edges import BodyLimit, SecurityHeaders, add_security_headers
 from bot.web.open311 import MAX_BODY_BYTES
 from bot.web.open311 import router as open311_router
+from bot.web.open311_wire import xml_document
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +59,18 @@ def _edge(request: Request) -> str:
 
 
 def error_response(request: Request, status_code: int, description: str) -> Response:
-    """An error in the caller's dialect: Open311's `[{code, description}]`, an HTML page, or JSON."""
+    """An error in the caller's dialect: Open311's `[{code, description}]` (as XML for `.xml`
+    paths), an HTML page, or JSON."""
     edge = _edge(request)
     if edge == "open311":
-        return JSONResponse([{"code": status_code, "description": description}], status_code)
+        errors = [{"code": status_code, "description": description}]
+        if request.url.path.endswith(".xml"):
+            return Response(
+                xml_document("errors", errors),
+                status_code,
+                media_type="application/xml; charset=utf-8",
+            )
+        return JSONResponse(errors, status_code)
     if edge == "console":
         return render_error(request, status_code, description)
     return JSONResponse({"error": {"code": status_code, "description": description}}, status_code)

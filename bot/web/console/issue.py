@@ -40,6 +40,7 @@ from bot.web.console.formatting import (
     status_label,
 )
 from bot.web.console.pages import SettingsDep, StoreDep, render_page, router
+from bot.web.console.photos import photo_notes
 from bot.web.console.security import Member
 
 logger = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ def issue_detail(
         if issue.latitude is not None and issue.longitude is not None
         else None,
         editable=EDITABLE,
+        photos=photo_notes(issue, record.evidence, settings.evidence_dir, tz),
         **_record_context(record, tz, member),
     )
 
