@@ -39,6 +39,9 @@ from bot.nlp.extraction import extract
         # waste said by where it is thrown, dead livestock dumped
         ("装修垃圾都往小区后面的空地上倒，臭得不行", {"固废", "大气"}),
         ("渣子天天朝河沟里扔", {"固废"}),
+        ("饭店的剩菜剩饭一桶桶倒在河坎下面", {"固废"}),
+        ("厂里把纸渣一车一车拉到后山的沟里倒", {"固废"}),
+        ("洗车的水往塘里放，水都是灰白色的", {"水"}),
         ("养殖户把死鸡扔在路边的沟里", {"固废"}),
         # homophone typos typed on a phone: 燥音/躁音 for 噪音, 汽味 for 气味
         ("切割机的燥音吵得人心慌", {"噪声"}),
