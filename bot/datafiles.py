@@ -49,6 +49,7 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "bot.casework.deadlines": ("calendar", "deadlines_file"),
     "bot.casework.routing": ("responsibility",),
     "bot.casework.duplicates": ("duplicates_file",),
+    "bot.casework.results": ("disclosure_file",),
 }
 
 

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from bot import texts
-from bot.casework import access, deadlines, lifecycle, queries
+from bot.casework import access, deadlines, lifecycle, origin, queries, results
 from bot.casework.accounts import StaffMember
 from bot.casework.commands import EDITABLE
 from bot.casework.evidence import blob_path
@@ -130,7 +130,11 @@ def _record_context(
     record: queries.IssueRecord, tz: ZoneInfo, member: StaffMember
 ) -> dict[str, Any]:
     """The lists around the issue, formatted and masked for the member."""
-    edit_labels = {**EDITABLE, **texts.table("staff", "console.issue.edit_labels")}
+    edit_labels = {
+        **EDITABLE,
+        **texts.table("staff", "console.issue.edit_labels"),
+        **results.LABELS,
+    }
     hidden = texts.text("staff", "console.issue.hidden")
 
     def shown(field: str, value: str | None) -> str | None:
@@ -245,6 +249,10 @@ def issue_detail(
         if issue.latitude is not None and issue.longitude is not None
         else None,
         editable=EDITABLE,
+        results_required=results.required_for(issue),
+        source=origin.source_of(issue),
+        verdicts=results.verdicts(),
+        result_labels=results.LABELS,
         **_record_context(record, tz, member),
     )
 
