@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
-from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from bot import texts
 from bot.casework import origin, results
@@ -226,7 +226,7 @@ class Disclosure:
 
     def public_districts(self) -> list[str]:
         """Districts that have published issues (the filter's choices)."""
-        stmt = _published(select(distinct(Issue.district))).where(Issue.district.is_not(None))
+        stmt = _published(select(Issue.district)).where(Issue.district.is_not(None)).distinct()
         with self.store.transaction() as s:
             return sorted(str(d) for d in s.execute(stmt.limit(200)).scalars() if d)
 
