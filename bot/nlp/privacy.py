@@ -139,24 +139,24 @@ _NAMED_RE = re.compile(
 _ADDRESSED_RE = re.compile(r"[\u4e00-\u9fff](?=先生|女士|小姐)")
 
 
-def mask_id_number(number: str) -> str:
-    """510702********123X style: the region and the last two characters stay, the birth date not."""
-    kept = re.sub(r"[^0-9Xx]", "", _fold(number))
-    return kept[:4] + "*" * (len(kept) - 6) + kept[-2:]
+def _stars(written: str) -> str:
+    """Every digit (or numeral, or X) of a number written as a star; separators stay."""
+    return re.sub(r"[0-9A-Za-z]", "*", _fold(written))
 
 
 def redact_personal(text: str | None, names: Iterable[str | None] = ()) -> str:
-    """Text for the public (公开情况一览表, 曝光台): ID numbers, phone numbers however written,
-    contacts after their cue (电话/微信/QQ/邮箱), the reporter's `names` (and given names), names
-    after 举报人/姓名/我叫, and the family name in 王先生/李女士 are masked.
+    """Text for the public (公开情况一览表, 曝光台): ID numbers and phone numbers however written
+    are starred out entirely (staff views keep 138****5678, the public gets no digit of it),
+    contacts after their cue (电话/微信/QQ/邮箱) too; the reporter's `names` (and given names),
+    names after 举报人/姓名/我叫, and the family name in 王先生/李女士 are masked.
 
-    Written by hand: no maintained library knows how Chinese complaints write these; it builds on
-    `mask_phones_in_text`, which every staff view uses.
+    Written by hand: no maintained library knows how Chinese complaints write these; it uses the
+    same number patterns as `mask_phones_in_text`, which every staff view uses.
     """
     if not text:
         return ""
-    text = _replace(text, _fold(text), _ID_RE, lambda m: mask_id_number(m.group(0)))
-    text = mask_phones_in_text(text)
+    text = _replace(text, _fold(text), _ID_RE, lambda m: _stars(m.group(0)))
+    text = _replace(text, _fold(text), _MASK_RE, lambda m: _stars(m.group(0)))
     text = _replace(
         text,
         _fold(text),

@@ -65,10 +65,10 @@ def test_export_has_the_published_layout_and_no_personal_data(store: CaseStore) 
     assert [c.value for c in ws[3]] == [
         1,
         first,
-        "我是张**，身份证5107************34，电话138****2222，化工厂偷排",
+        "我是张**，身份证******************，电话***********，化工厂偷排",
         "涪城区",
         "水、大气",
-        "经核查，张**反映的排口存在，电话138****2222已回访",
+        "经核查，张**反映的排口存在，电话***********已回访",
         "属实",
         '\'=HYPERLINK("http://x") 责令封堵排口',  # a formula stays text
         "对厂长罚款5万元",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.nlp.privacy import (
@@ -185,6 +187,15 @@ def test_the_reporters_name_is_removed_wherever_it_is_written() -> None:
 )
 def test_names_introduced_in_the_text_are_masked(text: str, secret: str) -> None:
     assert secret not in redact_personal(text)
+
+
+@pytest.mark.parametrize(
+    "written", ["13811110023", "一三八一一一一零零二三", "+86 138-1111-0023", "（0816）2345678"]
+)
+def test_the_public_gets_no_digit_of_a_phone_number(written: str) -> None:
+    out = redact_personal(f"电话{written}，请回电")
+    assert not re.search(r"[0-9一二三四五六七八零]", out.replace("电话", "")), out
+    assert out.endswith("，请回电")
 
 
 def test_redaction_keeps_the_complaint_readable() -> None:
