@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from bot.casework.store import CaseStore
 from bot.config import Settings
 from bot.ops.migrate import upgrade
 from bot.web.app import create_app
+from tests.conftest import BACKENDS, pg_schema
 from tests.console_login import login
 from tests.factories import draft, quiet_work
 
@@ -115,15 +117,21 @@ def _client(store: CaseStore) -> TestClient:
     return TestClient(create_app(store=store, settings=Settings(timezone="Asia/Shanghai")))
 
 
-@pytest.fixture(scope="module")
-def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseStore]:
-    """One ledger for the read-only tests (SQLite; the queries are the ledger's, tested on both
-    backends in tests/bot/casework/test_disclosure.py)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('public') / 'ledger.db'}"
-    upgrade(url)
-    s = CaseStore.from_url(url)
-    yield s
-    s.engine.dispose()
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CaseStore]:
+    """One ledger for the read-only tests, on each backend (PostgreSQL refuses what SQLite
+    takes, such as NUL in a string: a 500 there would be a leak of its own)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('public') / 'ledger.db'}"
+        else:
+            url = stack.enter_context(pg_schema("gw_public"))
+        upgrade(url)
+        s = CaseStore.from_url(url)
+        yield s
+        s.engine.dispose()
 
 
 @pytest.fixture(scope="module")
