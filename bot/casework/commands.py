@@ -1,7 +1,6 @@
 """Case work (案件办理): the staff actions on an issue, each one transaction plus its notifications.
 
-accept (受理), route (分办), change status, resolve (办结, with the results published later:
-bot/casework/results.py), transfer (转办), merge (合并), edit a
+accept (受理), route (分办), change status, resolve (办结), transfer (转办), merge (合并), edit a
 field, confirm/reject a duplicate, record the citizen's satisfaction, finish a call-back task.
 Every status change is checked against bot/casework/lifecycle.py, audited (StatusEvent / FieldEdit), copied
 to issues merged into this one (every reporter is told), turned into a call-back task for hotline
@@ -176,12 +175,8 @@ class CaseWork:
         now: datetime | None = None,
         outcome: results.Results | None = None,
     ) -> Changed:
-        """A plain status change (in_progress, resolved, closed, reopened, accepted…).
-
-        To `resolved` (办结) it records the results for publication (`outcome`), required for the
-        sources bot/data/disclosure.yml names: checked before anything is written, so a missing
-        one raises InvalidTransition and changes nothing. Issues merged into this one get them too.
-        """
+        """A plain status change (in_progress, resolved, closed, reopened, accepted…); to 办结 with
+        the results for publication (`outcome`, checked first: bot/casework/results.py)."""
         if to_status == "routed":
             raise InvalidTransition(texts.text("staff", "casework.errors.route_here"))
         if to_status == "merged":
@@ -193,10 +188,9 @@ class CaseWork:
             self._transition(s, pending, issue, to_status, actor=actor, note=note, now=now)
             if to_status == "accepted":
                 self._restart_deadline(issue, now)
-            if checked is not None:
+            if checked is not None:  # on this issue and those merged into it
                 for each in (issue, *self._children(s, issue)):
-                    if each.status == "resolved":
-                        results.record(s, each, checked, actor=actor, now=now)
+                    results.record(s, each, checked, actor=actor, now=now)
             view = pending.changed(issue)
         return view
 
@@ -272,19 +266,11 @@ class CaseWork:
         return view
 
     def resolve(
-        self,
-        ticket: str,
-        *,
-        result: str,
-        actor: str,
-        now: datetime | None = None,
-        outcome: results.Results | None = None,
+        self, ticket: str, *, result: str, actor: str, now: datetime | None = None
     ) -> Changed:
-        """办结 with the result text the citizen reads (they are then asked if they are
-        satisfied) and the results for publication (`outcome`; see `change_status`)."""
-        return self.change_status(
-            ticket, "resolved", actor=actor, note=result, now=now, outcome=outcome
-        )
+        """办结 with the result text the citizen reads; they are then asked if they are satisfied.
+        With the results for publication: change_status(…, "resolved", outcome=…)."""
+        return self.change_status(ticket, "resolved", actor=actor, note=result, now=now)
 
     def transfer(
         self, ticket: str, *, reason: str, actor: str, now: datetime | None = None

@@ -137,8 +137,11 @@ def record(session: Session, issue: Issue, results: Results, *, actor: str, now:
     """Writes checked results onto the issue; every changed field is audited (FieldEdit).
 
     Fields left empty keep what an earlier 办结 recorded (a reopened issue resolved again with
-    only a new 处理和整改情况 keeps its 调查核实情况).
+    only a new 处理和整改情况 keeps its 调查核实情况). An issue not resolved (a merged one that did
+    not follow) is left alone.
     """
+    if issue.status != "resolved":
+        return
     for name in FIELDS:
         value = getattr(results, name) or None
         old = getattr(issue, name)

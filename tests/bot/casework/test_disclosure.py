@@ -28,7 +28,9 @@ def _resolved(
     issue, _ = store.file(draft(**fields), now=at)
     work = quiet_work(store)
     work.route(issue.ticket, department="生态环境局", district=None, actor="t", now=at)
-    work.resolve(issue.ticket, result="已查处（内部说明）", actor="t", now=at, outcome=outcome)
+    work.change_status(
+        issue.ticket, "resolved", note="已查处（内部说明）", actor="t", now=at, outcome=outcome
+    )
     return issue.ticket
 
 

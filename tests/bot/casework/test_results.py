@@ -74,7 +74,7 @@ def test_a_required_result_missing_refuses_the_change_and_changes_nothing(
     ticket = _routed(store)
     before = _counts(store, ticket)
     with pytest.raises(InvalidTransition) as exc:
-        quiet_work(store).resolve(ticket, result="已查处", actor="t", outcome=given)
+        quiet_work(store).change_status(ticket, "resolved", note="已查处", actor="t", outcome=given)
     assert str(exc.value) == f"{inspection_source}件办结时须填写：{missing}。状态未改变。"
     issue = store.get(ticket)
     assert issue is not None and issue.status == "routed"
@@ -85,8 +85,8 @@ def test_a_required_result_missing_refuses_the_change_and_changes_nothing(
 def test_a_bad_verdict_is_refused(store: CaseStore) -> None:
     ticket = _routed(store)
     with pytest.raises(InvalidTransition, match="只能选：属实、基本属实、部分属实、不属实"):
-        quiet_work(store).resolve(
-            ticket, result="已查处", actor="t", outcome=Results(verdict="真的")
+        quiet_work(store).change_status(
+            ticket, "resolved", note="已查处", actor="t", outcome=Results(verdict="真的")
         )
     assert store.get(ticket).status == "routed"  # type: ignore[union-attr]
 
@@ -95,7 +95,7 @@ def test_required_results_are_recorded_and_audited(
     store: CaseStore, inspection_source: str
 ) -> None:
     ticket = _routed(store)
-    quiet_work(store).resolve(ticket, result="已查处", actor="张受理", outcome=FULL)
+    quiet_work(store).change_status(ticket, "resolved", note="已查处", actor="张受理", outcome=FULL)
     issue = store.get(ticket)
     assert issue is not None and issue.status == "resolved"
     assert (issue.verification, issue.verdict) == (FULL.verification, "属实")
@@ -116,8 +116,8 @@ def test_results_are_optional_for_other_sources(store: CaseStore) -> None:
     quiet_work(store).resolve(plain, result="已查处", actor="t")
     assert store.get(plain).status == "resolved"  # type: ignore[union-attr]
     partial = _routed(store)
-    quiet_work(store).resolve(
-        partial, result="已查处", actor="t", outcome=Results(verdict="部分属实")
+    quiet_work(store).change_status(
+        partial, "resolved", note="已查处", actor="t", outcome=Results(verdict="部分属实")
     )
     issue = store.get(partial)
     assert issue is not None and issue.verdict == "部分属实" and issue.verification is None
@@ -133,9 +133,11 @@ def test_only_the_change_to_resolved_records_results(store: CaseStore) -> None:
 def test_resolved_again_keeps_what_is_not_rewritten(store: CaseStore) -> None:
     work = quiet_work(store)
     ticket = _routed(store)
-    work.resolve(ticket, result="已查处", actor="t", outcome=FULL)
+    work.change_status(ticket, "resolved", note="已查处", actor="t", outcome=FULL)
     work.feedback(ticket, satisfied=False, actor="t")
-    work.resolve(ticket, result="再次核查", actor="t", outcome=Results(rectification="已复查"))
+    work.change_status(
+        ticket, "resolved", note="再次核查", actor="t", outcome=Results(rectification="已复查")
+    )
     issue = store.get(ticket)
     assert issue is not None and issue.rectification == "已复查"
     assert issue.verification == FULL.verification and issue.verdict == "属实"
@@ -146,7 +148,7 @@ def test_issues_merged_into_the_resolved_one_get_its_results(store: CaseStore) -
     main = _routed(store)
     other, _ = store.file(draft(phenomenon="同一工厂偷排"))
     work.merge(other.ticket, main, actor="t")
-    work.resolve(main, result="已查处", actor="t", outcome=FULL)
+    work.change_status(main, "resolved", note="已查处", actor="t", outcome=FULL)
     child = store.get(other.ticket)
     assert child is not None and child.status == "resolved" and child.verdict == "属实"
 

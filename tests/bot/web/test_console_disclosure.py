@@ -128,8 +128,13 @@ def test_the_disclosure_page_and_its_excel_file(app_client: TestClient, store: C
         draft(reporter_name="李秘密", phenomenon="李秘密反映：砖厂冒黑烟，电话13700001111"), now=at
     )
     work.route(issue.ticket, department="生态环境局", district=None, actor="t", now=at)
-    work.resolve(
-        issue.ticket, result="已查处", actor="t", now=at, outcome=results.Results(**RESULTS)
+    work.change_status(
+        issue.ticket,
+        "resolved",
+        note="已查处",
+        actor="t",
+        now=at,
+        outcome=results.Results(**RESULTS),
     )
     open_issue, _ = store.file(draft(phenomenon="尚未办结的举报"), now=at)
     assert (

@@ -103,7 +103,7 @@ def build_ledger(store: CaseStore) -> Ledger:
         work.change_status(t, "in_progress", actor="t", now=AT)
         if status == "in_progress":
             continue
-        work.resolve(t, result=CITIZEN_NOTE, actor="t", now=AT, outcome=outcome)
+        work.change_status(t, "resolved", note=CITIZEN_NOTE, actor="t", now=AT, outcome=outcome)
         if status == "closed":
             work.feedback(t, satisfied=True, actor="t", now=AT)
         if status == "reopened":
