@@ -51,6 +51,7 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "bot.casework.duplicates": ("duplicates_file",),
     "bot.casework.evidence": ("evidence_rules",),
     "bot.casework.datums": ("datums_file",),
+    "bot.casework.results": ("disclosure_file",),
 }
 
 

@@ -121,6 +121,11 @@ class IssueView(BaseModel):
     agent_id: str | None = None
     scope_rule: str | None = None
     call_started_at: datetime | None = None
+    # Results for publication, recorded at 办结 (migration 0009, bot/casework/results.py)
+    verification: str | None = None
+    verdict: str | None = None
+    rectification: str | None = None
+    accountability: str | None = None
 
     @property
     def area_text(self) -> str:

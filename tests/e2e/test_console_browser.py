@@ -268,6 +268,10 @@ A11Y_PAGES: list[tuple[str, str, str]] = [
     ("安全事件", "office", "/console/security"),
     ("安全事件·告警", "office", "/console/security?alerts=1"),
     ("未登录·转到登录页", "anonymous", "/console/report"),
+    ("公开情况一览表", "office", "/console/disclosure"),
+    ("曝光台", "anonymous", "/public/"),
+    ("曝光台·一件", "anonymous", "/public/issues/{resolved}"),
+    ("曝光台·无此件", "anonymous", "/public/issues/{in_progress}"),
 ]
 
 A11Y_TRANSCRIPT = (

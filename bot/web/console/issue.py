@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
 
 from bot import texts
-from bot.casework import access, deadlines, lifecycle, queries
+from bot.casework import access, deadlines, lifecycle, origin, queries, results
 from bot.casework.accounts import StaffMember
 from bot.casework.commands import EDITABLE
 from bot.casework.evidence import blob_path
@@ -144,7 +144,11 @@ def _record_context(
     record: queries.IssueRecord, tz: ZoneInfo, member: StaffMember
 ) -> dict[str, Any]:
     """The lists around the issue, formatted and masked for the member."""
-    edit_labels = {**EDITABLE, **texts.table("staff", "console.issue.edit_labels")}
+    edit_labels = {
+        **EDITABLE,
+        **texts.table("staff", "console.issue.edit_labels"),
+        **results.LABELS,
+    }
     hidden = texts.text("staff", "console.issue.hidden")
 
     def shown(field: str, value: str | None) -> str | None:
@@ -261,6 +265,10 @@ def issue_detail(
         else None,
         editable=EDITABLE,
         photos=photo_notes(issue, record.evidence, settings.evidence_dir, tz),
+        results_required=results.required_for(issue),
+        source=origin.source_of(issue),
+        verdicts=results.verdicts(),
+        result_labels=results.LABELS,
         **_record_context(record, tz, member),
     )
 
