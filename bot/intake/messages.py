@@ -43,9 +43,9 @@ NON_REPORT_INTENTS = frozenset(
 REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
 #: Inside a report, an answer the classifier took for one of these is still the answer asked
 #: for (「恒安物业服务有限公司」 is no handoff); only these are never answers.
-NEVER_ANSWERS = frozenset(
-    {"ask_reward", "handoff", "cancel", "feedback_satisfied", "feedback_unsatisfied"}
-)
+#: (An answer the classifier took for feedback on a past result, 「不晓得，晚上拉来的」, is still the
+#: answer: the feedback rules only apply outside a report.)
+NEVER_ANSWERS = frozenset({"ask_reward", "handoff", "cancel"})
 #: Short courtesies (「谢谢」「你好」) are no answer either; longer messages with them are.
 COURTESIES = frozenset({"greet", "goodbye", "thank"})
 MAX_COURTESY_CHARS = 6

@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 Outcome = Literal["report", "amend", "elsewhere", "unclear"]
 
 
+#: Intents whose triage only says where to go for a matter that is not ours (elsewhere), else
+#: unclear: the rules then do what was asked (a human).
+REDIRECT_ONLY = frozenset({"handoff"})
+
+
 @dataclass
 class Triage:
     outcome: Outcome
@@ -81,6 +86,10 @@ def triage(
             {**cleared, "scope_rule": None},
             [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
         )
+    if intent in REDIRECT_ONLY:
+        # 「扣我工资…这个找哪个」 was taken for a request for a human: say where to go when it is
+        # not ours; otherwise the handoff is what they asked for, not a report.
+        return Triage("unclear")
     named_something = bool(ex.polluter or (ex.place and (ex.place.district or ex.place.town)))
     if scope.verdict == "unclear" and not (
         intent in REPORT_INTENTS and (intent == "report_problem" or named_something)
