@@ -10,7 +10,8 @@ from bot.intake import Context, build_draft, interpret
 from bot.intake.places import pin_coordinates
 
 CTX = Context()
-PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}
+PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}  # 涪城区
+YOUXIAN_PIN = {"location": {"latitude": 31.5328, "longitude": 104.88946}}  # 游仙区
 
 
 def ask(
@@ -69,10 +70,63 @@ def test_pin_answers_where_with_area_and_coordinates() -> None:
 
 
 def test_pin_during_another_question_fills_the_place_and_asks_again() -> None:
-    slots = ask("polluter", "[位置] 四川省绵阳市游仙区石马镇", metadata=PIN)
+    slots = ask("polluter", "[位置] 四川省绵阳市游仙区石马镇", metadata=YOUXIAN_PIN)
     assert slots["polluter"] is None
+    assert slots["area_parts"]["district"] == "游仙区"
     assert slots["area_parts"]["town"] == "石马镇"
+    assert slots["latitude"] == 31.5328
+
+
+def test_the_pins_coordinates_decide_the_county_not_its_label() -> None:
+    """The label names 游仙区, the coordinates are in 涪城区 (point-in-polygon on the real
+    boundary files): the county is 涪城区, and the label's town (in 游仙区) is not kept."""
+    slots = ask("location", "[位置] 四川省绵阳市游仙区石马镇", metadata=PIN)
+    assert slots["area_parts"]["district"] == "涪城区"
+    assert slots["area_parts"]["town"] is None
+    assert slots["area"] == "四川省绵阳市涪城区"
     assert slots["latitude"] == 31.512
+
+
+def test_a_pin_without_a_label_gets_its_county_from_the_coordinates() -> None:
+    slots = ask("location", "[位置] 北纬31.53280 东经104.88946", metadata=YOUXIAN_PIN)
+    assert slots["area_parts"] == {
+        "province": "四川省",
+        "city": "绵阳市",
+        "district": "游仙区",
+        "town": None,
+    }
+    assert (slots["latitude"], slots["longitude"]) == (31.5328, 104.88946)
+
+
+def test_a_pin_outside_the_city_is_said_so_and_not_kept() -> None:
+    deyang = {"location": {"latitude": 31.13, "longitude": 104.40}}  # 德阳市旌阳区
+    upd = interpret(
+        "[位置] 四川省绵阳市涪城区青义镇",  # a label can say anything; the coordinates decide
+        intent="inform",
+        requested_slot="location",
+        form_active=True,
+        slots={},
+        ctx=CTX,
+        metadata=deyang,
+    )
+    assert upd.slots == {"location": None, "report_messages": ["[位置] 四川省绵阳市涪城区青义镇"]}
+    (message,) = upd.messages
+    assert "四川省德阳市旌阳区" in message["text"] and "不在绵阳市范围内" in message["text"]
+    assert "12345" in message["text"]
+
+
+def test_a_pin_abroad_is_outside_the_city_too() -> None:
+    upd = interpret(
+        "[位置] ",
+        intent="inform",
+        requested_slot="location",
+        form_active=True,
+        slots={},
+        ctx=CTX,
+        metadata={"location": {"latitude": 1.29, "longitude": 103.85}},
+    )
+    assert upd.slots["location"] is None and "latitude" not in upd.slots
+    assert "不在绵阳市范围内" in upd.messages[0]["text"]
 
 
 @pytest.mark.parametrize(
