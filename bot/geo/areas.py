@@ -84,7 +84,7 @@ class CityAreas:
             if d.shape.contains(point):
                 return d
         near = _degrees(BORDER_TOLERANCE_M, lat)
-        if not self.outline.contains(point) and self.outline.distance(point) > near:
+        if not self.outline.contains(point) and not shapely.dwithin(self.outline, point, near):
             return None
         best = min(self.districts, key=lambda d: d.shape.distance(point), default=None)
         if best is None or best.shape.distance(point) > near:
@@ -157,7 +157,7 @@ def _elsewhere(point: BaseGeometry) -> Located:
     (all provinces: about 0.8 s once per process, then microseconds)."""
     gz = gazetteer()
     names: list[str] = []
-    level_codes = [c for c, u in gz.units.items() if u.level == PROVINCE]
+    level_codes = _province_codes()
     while level_codes:
         hit = next((c for c in level_codes if _contains(c, point)), None)
         if hit is None:
@@ -175,6 +175,11 @@ def _elsewhere(point: BaseGeometry) -> Located:
     city = names[1] if len(names) > 1 else None
     district = names[2] if len(names) > 2 else None
     return Located(names[0], city, district)
+
+
+@cache
+def _province_codes() -> list[str]:
+    return [c for c, u in gazetteer().units.items() if u.level == PROVINCE]
 
 
 def _contains(code: str, point: BaseGeometry) -> bool:

@@ -216,7 +216,10 @@ def city_map(figs: MapFigures, *, province: str, city: str, map_id: str = "city-
     ranges = classes(max(counts.values(), default=0))
     fills = _fills(ranges)
 
-    inside = [p for p in figs.points if shapely.contains_xy(base.zone, p.longitude, p.latitude)]
+    drawn = shapely.contains_xy(
+        base.zone, [p.longitude for p in figs.points], [p.latitude for p in figs.points]
+    )
+    inside = [p for p, keep in zip(figs.points, drawn, strict=True) if keep]
     outside = len(figs.points) - len(inside)
     pins = sum(1 for p in inside if not p.hotspot)
     hotspots = len(inside) - pins
