@@ -15,7 +15,6 @@ from bot.intake.categories import fine_categories
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
 from bot.intake.places import (
-    outside_city_message,
     pin_area_slots,
     pin_coordinates,
     pin_place,
@@ -118,8 +117,8 @@ def interpret(
         coordinates = pin_coordinates(metadata)
         where = pin_place(coordinates, ctx)
         if where is not None and not where.in_city:
-            # Not ours: said so, and the pin is not kept (the place question is asked again).
-            upd.messages.append(outside_city_message(where, ctx))
+            # Not ours: the pin is not kept and the question is asked again; the question
+            # says why (places.pin_notice), as Rasa drops a slot mapping's messages.
             if form_active and requested_slot:
                 upd.slots[requested_slot] = None
             return upd

@@ -13,7 +13,7 @@ from bot.geo import Located, locate
 from bot.intake.context import Context
 from bot.intake.values import clip
 from bot.nlp.extraction import Extraction, extract
-from bot.nlp.extraction.answers import candidate_words
+from bot.nlp.extraction.answers import candidate_words, pin_label
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,22 @@ def pin_place(coordinates: Mapping[str, float], ctx: Context) -> Located | None:
     except BoundariesUnavailable:
         logger.warning("no boundary data: a pin's place is read from its label only", exc_info=True)
         return None
+
+
+def pin_notice(
+    text: str, metadata: Mapping[str, Any] | None, ctx: Context
+) -> dict[str, Any] | None:
+    """What to tell a citizen whose message is a pin outside the deployment city, else None.
+
+    The report form's questions say it (actions.report.AskSlotAction), not the slot mapping
+    that refuses the pin: Rasa 3.6 keeps only the SlotSet events of a custom slot mapping
+    (ActionExtractSlots._execute_validation_action) and drops its messages."""
+    if pin_label((text or "").strip()) is None:
+        return None
+    where = pin_place(pin_coordinates(metadata), ctx)
+    if where is None or where.in_city:
+        return None
+    return outside_city_message(where, ctx)
 
 
 def outside_city_message(where: Located, ctx: Context) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.intake import Context, build_draft, interpret
+from bot.intake import Context, build_draft, interpret, pin_notice, triage
 from bot.intake.places import pin_coordinates
 
 CTX = Context()
@@ -98,8 +98,10 @@ def test_a_pin_without_a_label_gets_its_county_from_the_coordinates() -> None:
     assert (slots["latitude"], slots["longitude"]) == (31.5328, 104.88946)
 
 
-def test_a_pin_outside_the_city_is_said_so_and_not_kept() -> None:
-    deyang = {"location": {"latitude": 31.13, "longitude": 104.40}}  # 德阳市旌阳区
+DEYANG = {"location": {"latitude": 31.13, "longitude": 104.40}}  # 德阳市旌阳区
+
+
+def test_a_pin_outside_the_city_is_not_kept_and_the_question_is_asked_again() -> None:
     upd = interpret(
         "[位置] 四川省绵阳市涪城区青义镇",  # a label can say anything; the coordinates decide
         intent="inform",
@@ -107,26 +109,35 @@ def test_a_pin_outside_the_city_is_said_so_and_not_kept() -> None:
         form_active=True,
         slots={},
         ctx=CTX,
-        metadata=deyang,
+        metadata=DEYANG,
     )
     assert upd.slots == {"location": None, "report_messages": ["[位置] 四川省绵阳市涪城区青义镇"]}
-    (message,) = upd.messages
-    assert "四川省德阳市旌阳区" in message["text"] and "不在绵阳市范围内" in message["text"]
-    assert "12345" in message["text"]
+    # Rasa drops a slot mapping's messages: the question (pin_notice) says why.
+    assert upd.messages == []
 
 
-def test_a_pin_abroad_is_outside_the_city_too() -> None:
-    upd = interpret(
-        "[位置] ",
-        intent="inform",
-        requested_slot="location",
-        form_active=True,
-        slots={},
-        ctx=CTX,
-        metadata={"location": {"latitude": 1.29, "longitude": 103.85}},
+def test_the_notice_for_a_pin_outside_the_city_says_where_it_is() -> None:
+    notice = pin_notice("[位置] 四川省德阳市旌阳区某路", DEYANG, CTX)
+    assert notice is not None
+    assert "您发送的位置在四川省德阳市旌阳区，不在绵阳市范围内" in notice["text"]
+    assert "12345" in notice["text"] and "重新发送位置" in notice["text"]
+    abroad = pin_notice("[位置] ", {"location": {"latitude": 1.29, "longitude": 103.85}}, CTX)
+    assert abroad is not None and abroad["text"].startswith("您发送的位置不在绵阳市范围内")
+    assert pin_notice("[位置] 涪城区", PIN, CTX) is None  # inside
+    assert pin_notice("德阳那边", DEYANG, CTX) is None  # not a pin message
+    assert pin_notice("[位置] 某处", {}, CTX) is None  # a pin without coordinates
+
+
+def test_a_pin_outside_the_city_as_the_first_message_is_not_ours() -> None:
+    result = triage(
+        "[位置] 四川省德阳市旌阳区某路", intent="inform", slots={}, ctx=CTX, metadata=DEYANG
     )
-    assert upd.slots["location"] is None and "latitude" not in upd.slots
-    assert "不在绵阳市范围内" in upd.messages[0]["text"]
+    assert result.outcome == "elsewhere"
+    assert "不在绵阳市范围内" in result.messages[0]["text"]
+    inside = triage(
+        "[位置] 四川省绵阳市涪城区青义镇", intent="inform", slots={}, ctx=CTX, metadata=PIN
+    )
+    assert inside.outcome != "elsewhere"
 
 
 @pytest.mark.parametrize(
