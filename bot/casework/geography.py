@@ -1,9 +1,8 @@
 """Where the ledger's issues are, for the console map: counts per district, and pinned points.
 
-The same IssueFilter as the list (and the department scope) applies. A merged duplicate is one
-problem with its main issue, so it is counted once, there (as in the monthly figures). Points are
-the issues with coordinates (WeChat pins, Open311 positions), hot spots first, newest next, at
-most `max_points` of them: a map with more dots than pixels tells nobody anything more.
+The same IssueFilter as the list (and the department scope) applies. Points are the issues with
+coordinates (WeChat pins, Open311 positions), hot spots first, the newest next, at most
+`max_points` of them: a map with more dots than pixels tells nobody anything more.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 
 from bot.casework.ledger import IssueFilter, Ledger
 from bot.casework.models import Issue
@@ -41,8 +40,8 @@ class MapFigures:
     by_district: Counter[str] = field(default_factory=Counter)
     hotspots: Counter[str] = field(default_factory=Counter)
     points: list[MapPoint] = field(default_factory=list)
-    #: Issues with coordinates that are not among `points` (over max_points).
-    points_left_out: int = 0
+    #: More issues have coordinates than `points` holds (max_points: hot spots, then the newest).
+    more_points: bool = False
 
     @property
     def total(self) -> int:
@@ -50,38 +49,56 @@ class MapFigures:
 
 
 def map_figures(
-    ledger: Ledger, f: IssueFilter, *, now: datetime, max_points: int = MAX_POINTS
+    ledger: Ledger,
+    f: IssueFilter,
+    *,
+    now: datetime,
+    max_points: int = MAX_POINTS,
+    counts: Counter[str] | None = None,
 ) -> MapFigures:
-    """The figures the console map draws, for the issues matching `f`."""
+    """The figures the console map draws, for the issues matching `f`.
+
+    `counts`: the issues per district the page counted already (the monthly figures, where a
+    merged duplicate counts once, on its main issue); merged duplicates are then left out of
+    the hot spots and points too. Without them the issues matching `f` are counted as the
+    list counts them, merged ones included.
+
+    Small queries that an index answers, each: the counts grouped by an expression (so that
+    SQLite's planner uses the filter's index, not ix_issues_district_created for the grouping),
+    the hot spots through ix_issues_hotspot (sorted here), the newest pinned issues by id.
+    """
     figs = MapFigures()
-    pinned = Issue.latitude.is_not(None) & Issue.longitude.is_not(None)
+    district = func.coalesce(Issue.district, "")
+    pinned = (Issue.latitude.is_not(None), Issue.longitude.is_not(None))
+    scope: tuple[Any, ...] = () if counts is None else (Issue.merged_into_id.is_(None),)
 
     def filtered(stmt: Any) -> Select[Any]:
         # the list's own filtering (and its full-text index), so the map shows the same issues
-        return ledger._filtered(stmt, f, now).where(Issue.merged_into_id.is_(None))
+        return ledger._filtered(stmt, f, now).where(*scope)
 
-    counts: Select[Any] = filtered(
-        select(
-            Issue.district,
-            func.count(Issue.id),
-            func.sum(case((Issue.hotspot.is_(True), 1), else_=0)),
-            func.sum(case((pinned, 1), else_=0)),
-        )
-    ).group_by(Issue.district)
-    points = (
-        filtered(select(Issue.latitude, Issue.longitude, Issue.hotspot))
-        .where(pinned)
-        .order_by(Issue.hotspot.desc(), Issue.created_at.desc(), Issue.id.desc())
-        .limit(max_points)
+    hot_rows = filtered(
+        select(district, Issue.latitude, Issue.longitude, Issue.created_at, Issue.id)
+    ).where(Issue.hotspot.is_(True))
+    plain_rows = (
+        filtered(select(Issue.latitude, Issue.longitude))
+        .where(Issue.hotspot.is_not(True), *pinned)
+        .order_by(Issue.id.desc())
     )
     with ledger.store.transaction() as s:
-        with_pins = 0
-        for district, n, hot, pins in s.execute(counts):
-            figs.by_district[district or ""] += int(n)
-            if hot:
-                figs.hotspots[district or ""] += int(hot)
-            with_pins += int(pins or 0)
-        for lat, lng, hot in s.execute(points):
-            figs.points.append(MapPoint(float(lat), float(lng), bool(hot)))
-    figs.points_left_out = max(0, with_pins - len(figs.points))
+        if counts is None:
+            grouped = filtered(select(district, func.count())).group_by(district)
+            figs.by_district.update({str(d): int(n) for d, n in s.execute(grouped)})
+        else:
+            figs.by_district.update(counts)
+        hot_pins = []
+        for name, lat, lng, created, issue_id in s.execute(hot_rows):
+            figs.hotspots[str(name)] += 1
+            if lat is not None and lng is not None:
+                hot_pins.append((created, issue_id, MapPoint(float(lat), float(lng), True)))
+        hot_pins.sort(key=lambda row: (row[0], row[1]), reverse=True)
+        room = max_points + 1 - len(hot_pins)
+        plain = list(s.execute(plain_rows.limit(room))) if room > 0 else []
+    points = [p for *_, p in hot_pins] + [MapPoint(float(a), float(b), False) for a, b in plain]
+    figs.more_points = len(points) > max_points
+    figs.points = points[:max_points]
     return figs

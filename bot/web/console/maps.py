@@ -227,8 +227,8 @@ def city_map(figs: MapFigures, *, province: str, city: str, map_id: str = "city-
         base, words, title, map_id, figs, counts, ranges, fills, inside, pins, hotspots, city
     )
     notes = [words["source"].format(version=data_version())]
-    if figs.points_left_out:
-        notes.append(words["left_out"].format(n=figs.points_left_out, max=len(figs.points)))
+    if figs.more_points:
+        notes.append(words["left_out"].format(max=len(figs.points)))
     if outside:
         notes.append(words["outside"].format(n=outside, city=city))
     return MapView(svg, tuple(listed + others), tuple(notes), title)

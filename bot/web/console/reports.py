@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -26,6 +27,12 @@ logger = logging.getLogger(__name__)
 
 def _percent(rate: float | None) -> str:
     return f"{rate:.0%}" if rate is not None else "—"
+
+
+def _placed(by_district: Counter[str]) -> Counter[str]:
+    """The monthly figures' districts, with their label for "no district" back to ""."""
+    none = texts.table("staff", "ledger.monthly")["no_district"]
+    return Counter({("" if name == none else name): n for name, n in by_district.items()})
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -53,7 +60,7 @@ def monthly_report(
         scope_department=scope,
     )
     shown = city_map(
-        map_figures(ledger, month_filter, now=now),
+        map_figures(ledger, month_filter, now=now, counts=_placed(figs.by_district)),
         province=settings.deployment_province,
         city=settings.deployment_city,
         map_id="report-map",

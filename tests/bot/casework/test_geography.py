@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -47,22 +48,37 @@ def test_counts_per_district_and_points_hot_spots_first(store: CaseStore) -> Non
     assert (figs.points[0].latitude, figs.points[0].longitude) == (31.51, 104.71)
 
     few = map_figures(Ledger(store), IssueFilter(), now=NOW, max_points=1)
-    assert len(few.points) == 1 and few.points[0].hotspot and few.points_left_out == 2
+    assert len(few.points) == 1 and few.points[0].hotspot and few.more_points
+    assert not map_figures(Ledger(store), IssueFilter(), now=NOW, max_points=3).more_points
+    newest_two = map_figures(Ledger(store), IssueFilter(hotspot=False), now=NOW, max_points=2)
+    assert [p.hotspot for p in newest_two.points] == [True, False]
 
 
-def test_the_lists_filter_and_scope_apply_and_merged_reports_count_once(store: CaseStore) -> None:
+def test_the_lists_filter_and_scope_apply(store: CaseStore) -> None:
     water = _file(store, 3, categories=["水"], district="涪城区")
     air = _file(store, 2, categories=["大气"], district="江油市", town=None)
     _set(store, water + air, hotspot=False)
-    with store.transaction() as s:
-        first = s.query(Issue).filter(Issue.ticket == water[0]).one()
-        s.execute(update(Issue).where(Issue.ticket == water[1]).values(merged_into_id=first.id))
-
     ledger = Ledger(store)
-    assert map_figures(ledger, IssueFilter(), now=NOW).by_district == {"涪城区": 2, "江油市": 2}
+    assert map_figures(ledger, IssueFilter(), now=NOW).by_district == {"涪城区": 3, "江油市": 2}
     only_air = map_figures(ledger, IssueFilter(category="大气"), now=NOW)
     assert only_air.by_district == {"江油市": 2}
     _set(store, air, department="生态环境局")
     _set(store, water, department="水务局")
     scoped = map_figures(ledger, IssueFilter(scope_department="水务局"), now=NOW)
-    assert scoped.by_district == {"涪城区": 2}
+    assert scoped.by_district == {"涪城区": 3}
+
+
+def test_with_the_pages_own_counts_merged_duplicates_are_left_out(store: CaseStore) -> None:
+    """The monthly report counts a merged duplicate once, on its main issue: the map takes
+    those counts, and leaves merged duplicates out of its hot spots and points."""
+    pins = _file(store, 2, district="涪城区", latitude=31.51, longitude=104.71)
+    _set(store, pins, hotspot=True)
+    with store.transaction() as s:
+        main = s.query(Issue).filter(Issue.ticket == pins[0]).one()
+        s.execute(update(Issue).where(Issue.ticket == pins[1]).values(merged_into_id=main.id))
+    ledger = Ledger(store)
+    as_listed = map_figures(ledger, IssueFilter(), now=NOW)
+    assert as_listed.by_district == {"涪城区": 2} and len(as_listed.points) == 2
+    monthly = map_figures(ledger, IssueFilter(), now=NOW, counts=Counter({"涪城区": 1}))
+    assert monthly.by_district == {"涪城区": 1} and monthly.hotspots == {"涪城区": 1}
+    assert len(monthly.points) == 1
