@@ -133,8 +133,11 @@ def queries(n: int) -> None:
             ),
             "one department": IssueFilter(scope_department="住建局"),
             "one month": IssueFilter(date_from=now.date().replace(day=1), date_to=now.date()),
+            "one district": IssueFilter(district="涪城区"),
+            "search 鑫达砖厂": IssueFilter(q="鑫达砖厂"),
+            "hot spots": IssueFilter(hotspot=True),
         }
-        print(f"map query (counts per district + up to 2,000 points), SQLite, {n:,} issues:")
+        print(f"map queries (per district, hot spots, up to 2,000 points), SQLite, {n:,} issues:")
         for label, f in cases.items():
             map_figures(ledger, f, now=now)
             runs = [timed(lambda f=f: map_figures(ledger, f, now=now)) for _ in range(5)]
