@@ -65,7 +65,7 @@ def map_figures(
 
     Small queries that an index answers, each: the counts grouped by an expression (so that
     SQLite's planner uses the filter's index, not ix_issues_district_created for the grouping),
-    the hot spots through ix_issues_hotspot (sorted here), the newest pinned issues by id.
+    the hot spots through ix_issues_hotspot (INDEXED BY on SQLite; sorted here), the newest pinned issues by id.
     """
     figs = MapFigures()
     district = func.coalesce(Issue.district, "")
@@ -76,9 +76,12 @@ def map_figures(
         # the list's own filtering (and its full-text index), so the map shows the same issues
         return ledger._filtered(stmt, f, now).where(*scope)
 
-    hot_rows = filtered(
-        select(district, Issue.latitude, Issue.longitude, Issue.created_at, Issue.id)
-    ).where(Issue.hotspot.is_(True))
+    hot_rows = (
+        filtered(select(district, Issue.latitude, Issue.longitude, Issue.created_at, Issue.id))
+        .where(Issue.hotspot.is_(True))
+        # hot spots are few: SQLite's planner would otherwise walk the filter's index instead
+        .with_hint(Issue, "INDEXED BY ix_issues_hotspot", dialect_name="sqlite")
+    )
     plain_rows = (
         filtered(select(Issue.latitude, Issue.longitude))
         .where(Issue.hotspot.is_not(True), *pinned)
