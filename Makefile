@@ -115,6 +115,9 @@ test: lint types validate test-unit test-stories test-e2e ## everything CI runs
 bench-console: $(APP_VENV)/.installed ## console list/search/export latency with 100,000 issues (bench/console.py)
 	$(PY) bench/console.py
 
+bench-maps: $(APP_VENV)/.installed ## boundary load, pin look-up, city map SVG and map query times (bench/maps.py)
+	$(PY) bench/maps.py
+
 bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
 	$(PY) bench/turns.py
 
@@ -132,4 +135,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-extraction bench-wechat wechat-menu
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu

@@ -14,7 +14,11 @@ from typing import Any
 from bot.intake.categories import fine_categories
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
-from bot.intake.places import pin_coordinates
+from bot.intake.places import (
+    pin_area_slots,
+    pin_coordinates,
+    pin_place,
+)
 from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, ReportSlots, media_evidence
 from bot.intake.status import asks_status
 from bot.intake.turn import Turn, Update
@@ -109,8 +113,17 @@ def interpret(
         return upd
     label = pin_label(text)
     pin = label is not None
+    where = None
     if pin:
-        upd.slots.update(pin_coordinates(metadata))
+        coordinates = pin_coordinates(metadata)
+        where = pin_place(coordinates, ctx)
+        if where is not None and not where.in_city:
+            # Not ours: the pin is not kept and the question is asked again; the question
+            # says why (places.pin_notice), as Rasa drops a slot mapping's messages.
+            if form_active and requested_slot:
+                upd.slots[requested_slot] = None
+            return upd
+        upd.slots.update(coordinates)
         text = label or text
         if form_active and requested_slot and requested_slot not in ("location", "area"):
             upd.slots[requested_slot] = None  # a pin answers where, not this question
@@ -151,5 +164,8 @@ def interpret(
     # Everything else this message reveals fills empty slots only.
     for slot in EXTRACTED:
         upd.slots.update(HANDLERS.extract(slot, turn, upd))
+    if where is not None and ("location" in upd.slots or turn.empty("area", upd)):
+        # The pin answers where: its coordinates decide the county (point-in-polygon).
+        upd.slots.update(pin_area_slots(where, {**slots, **upd.slots}, ctx))
     # Place candidates are asked about by the area question (action_ask_area), numbered.
     return upd

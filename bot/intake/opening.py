@@ -17,6 +17,7 @@ from bot import texts
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft
 from bot.intake.messages import REPORT_INTENTS, interpret
+from bot.intake.places import pin_notice
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.values import MAX_EXTRACT_CHARS
 from bot.nlp.pipeline import read
@@ -76,6 +77,11 @@ def triage(
         # The report was read back and not yet filed: these details amend it (the slot mapping
         # applied them already); it is read back again.
         return Triage("amend")
+    notice = pin_notice(text, metadata, ctx)
+    if notice is not None:
+        # A pin outside the deployment city to start with: not ours, said where it is.
+        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+        return Triage("elsewhere", {**cleared, "scope_rule": None}, [notice])
     ex = read(text[:MAX_EXTRACT_CHARS], ctx.province, ctx.city)
     scope = decide(text, ex.pollution_types or ex.categories)
     if scope.verdict == "elsewhere" and scope.topic is not None:
