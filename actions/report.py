@@ -184,6 +184,29 @@ class ActionAskContact(AskSlotAction):
     def question(self) -> dict[str, Any]:
         return texts.message("citizen", "ask.contact")
 
+    def question_for(self, tracker: Tracker) -> dict[str, Any]:
+        """Asked again right after the answer: it held no number and no 匿名, so say how to
+        write one. (Rasa keeps only the slots of a slot-mapping action, not its messages, so the
+        question says it.)"""
+        if was_asked(tracker, self.slot):
+            return texts.message("citizen", "contact_invalid")
+        return self.question()
+
+
+def was_asked(tracker: Tracker, slot: str) -> bool:
+    """The citizen's latest message answered the question for `slot` (the form's requested slot
+    when they wrote it): asking it again means the answer did not fill it."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and kind == "slot" and event.get("name") == "requested_slot":
+            return bool(event.get("value") == slot)
+    return False
+
 
 class ActionReportSummary(Action):
     """Reads the report back (您反映的是…，对吗？) and gives it an id for idempotent filing."""

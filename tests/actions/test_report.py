@@ -205,6 +205,22 @@ async def test_ask_actions_send_their_question(dispatcher: CollectingDispatcher)
     assert events == [LISTEN]  # the question ends the bot's turn without another policy run
 
 
+async def test_the_contact_question_asked_again_says_how_to_write_a_number(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = user_turn("幺三八不知道", "inform", requested_slot="contact")
+    tracker.events[:0] = [
+        {"event": "action", "name": "report_form"},
+        {"event": "slot", "name": "requested_slot", "value": "contact"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    await ActionAskContact().run(dispatcher, tracker, {})
+    assert "没能识别出手机号码" in _texts(dispatcher)
+    first = CollectingDispatcher()
+    await ActionAskContact().run(first, user_turn("没有", "deny", requested_slot="evidence"), {})
+    assert "没能识别出手机号码" not in _texts(first) and "手机号码" in _texts(first)
+
+
 async def test_ask_area_lists_the_candidates_as_numbered_choices(
     dispatcher: CollectingDispatcher,
 ) -> None:

@@ -45,6 +45,8 @@ def test_full_report_then_status_query(stack: Stack, chat: Chat) -> None:
     assert "哪家单位" in chat.say("每天晚上十点以后")
     assert "证据" in chat.say("不清楚")
     assert "手机" in chat.say("我拍了几张照片，能看到烟囱冒黑烟")
+    # an answer with no number and no 匿名: the question comes back saying how to write one
+    assert "没能识别出手机号码" in chat.say("138"), chat.transcript()
     summary = chat.say("13812345678")
     assert "对吗" in summary and "青义镇" in summary and "大气" in summary, chat.transcript()
     assert "138****5678" in summary and "13812345678" not in summary
