@@ -224,19 +224,7 @@ class CaseWork:
             issue = self._issue(s, ticket)
             district = (district or issue.district or "").strip() or None
             for name, value in (("department", department), ("district", district)):
-                old = getattr(issue, name)
-                if old != value:
-                    s.add(
-                        FieldEdit(
-                            issue_id=issue.id,
-                            at=now,
-                            actor=actor,
-                            field=name,
-                            old_value=old,
-                            new_value=value,
-                        )
-                    )
-                    setattr(issue, name, value)
+                FieldEdit.change(s, issue, name, value, actor=actor, at=now)
             if lifecycle.rules().can(issue.status, "routed"):
                 if issue.accepted_at is None:
                     self._restart_deadline(issue, now)
@@ -362,18 +350,7 @@ class CaseWork:
                 raise InvalidTransition(texts.text("staff", "casework.errors.not_resolved"))
             answers = texts.table("staff", "casework.satisfaction")
             answer = answers["satisfied" if satisfied else "unsatisfied"]
-            if issue.satisfaction != answer:
-                s.add(
-                    FieldEdit(
-                        issue_id=issue.id,
-                        at=now,
-                        actor=actor,
-                        field="satisfaction",
-                        old_value=issue.satisfaction,
-                        new_value=answer,
-                    )
-                )
-            issue.satisfaction = answer
+            FieldEdit.change(s, issue, "satisfaction", answer, actor=actor, at=now)
             if satisfied:
                 note = texts.text("citizen", "notify.notes.satisfied")
                 if issue is root:
@@ -406,20 +383,7 @@ class CaseWork:
                         texts.text("staff", "casework.errors.not_editable", field=name)
                     )
                 value = _parse_field(name, raw)
-                old = getattr(issue, name)
-                if value == old:
-                    continue
-                s.add(
-                    FieldEdit(
-                        issue_id=issue.id,
-                        at=now,
-                        actor=actor,
-                        field=name,
-                        old_value=_show(old),
-                        new_value=_show(value),
-                    )
-                )
-                setattr(issue, name, value)
+                FieldEdit.change(s, issue, name, value, actor=actor, at=now, show=_show)
             if any(
                 n in changes for n in ("categories", "phenomenon", "address", "polluter", "town")
             ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from bot.clock import utcnow
 
@@ -167,6 +168,35 @@ class FieldEdit(Base):
     field: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
+
+    @staticmethod
+    def change(
+        session: Session,
+        issue: Issue,
+        name: str,
+        value: Any,
+        *,
+        actor: str,
+        at: datetime,
+        show: Callable[[Any], Any] = lambda v: v,
+    ) -> bool:
+        """Sets `issue.<name>` to `value` with its audit row (old and new values as `show`
+        writes them); nothing when the value is unchanged. Whether it changed."""
+        old = getattr(issue, name)
+        if value == old:
+            return False
+        session.add(
+            FieldEdit(
+                issue_id=issue.id,
+                at=at,
+                actor=actor,
+                field=name,
+                old_value=show(old),
+                new_value=show(value),
+            )
+        )
+        setattr(issue, name, value)
+        return True
 
 
 class DuplicateLink(Base):

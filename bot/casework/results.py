@@ -144,17 +144,5 @@ def record(session: Session, issue: Issue, results: Results, *, actor: str, now:
         return
     for name in FIELDS:
         value = getattr(results, name) or None
-        old = getattr(issue, name)
-        if value is None or value == old:
-            continue
-        session.add(
-            FieldEdit(
-                issue_id=issue.id,
-                at=now,
-                actor=actor,
-                field=name,
-                old_value=old,
-                new_value=value,
-            )
-        )
-        setattr(issue, name, value)
+        if value is not None:
+            FieldEdit.change(session, issue, name, value, actor=actor, at=now)
