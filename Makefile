@@ -115,10 +115,14 @@ bench-extraction: $(APP_VENV)/.installed ## extraction against labelled complain
 bench-wechat: venvs train ## 50 simulated WeChat citizens file reports through the webhook (bench/wechat_load.py)
 	$(PY) bench/wechat_load.py
 
+import: $(APP_VENV)/.installed ## register a hand-over table: make import FILE=table.xlsx SOURCE=督察交办 [BATCH=第3批] [DRY_RUN=1] [REPORT=attention.csv]
+	@test -n "$(FILE)" -a -n "$(SOURCE)" || { echo "usage: make import FILE=table.xlsx|table.csv SOURCE=督察交办 [BATCH=第3批] [DRY_RUN=1] [REPORT=file.csv]"; exit 2; }
+	$(PY) -m bot.ops.table_import "$(FILE)" --source "$(SOURCE)" $(if $(BATCH),--batch "$(BATCH)") $(if $(DRY_RUN),--dry-run) $(if $(REPORT),--report "$(REPORT)") --actor "$${USER:-import}"
+
 wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs WECHAT_APP_ID, WECHAT_SECRET)
 	$(RASA_VENV)/bin/python -m connectors.wechat_menu install
 
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu import

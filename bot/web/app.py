@@ -29,6 +29,8 @@ from bot.web.channels import router as channels_router
 from bot.web.console import STATIC_DIR, render_error
 from bot.web.console import router as console_router
 from bot.web.console.hotline import router as hotline_router
+from bot.web.console.imports import router as import_router
+from bot.web.console.register import router as register_router
 from bot.web.deps import case_store
 from bot.web.edges import BodyLimit, SecurityHeaders, add_security_headers
 from bot.web.open311 import MAX_BODY_BYTES
@@ -147,6 +149,8 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.include_router(channels_router)
     app.include_router(console_router)
     app.include_router(hotline_router)
+    app.include_router(register_router)
+    app.include_router(import_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     @app.get("/", include_in_schema=False)
