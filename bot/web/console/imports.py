@@ -65,6 +65,7 @@ def _page(
     context.setdefault("table", None)
     context.setdefault("result", None)
     context.setdefault("form", {"source": "", "batch": ""})
+    context.setdefault("preview", False)
     response = render_page(
         request,
         "imports.html",
@@ -76,6 +77,7 @@ def _page(
         can_file=access.may_handle(member),
         shown=SHOWN_ROWS,
         outcomes=texts.table("staff", "table_import.outcomes"),
+        preview_outcomes=texts.table("staff", "table_import.preview_outcomes"),
         **context,
     )
     response.status_code = status_code

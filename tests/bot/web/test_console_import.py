@@ -45,6 +45,8 @@ def test_preview_then_confirm_then_the_report(client: TestClient, store: CaseSto
     preview = r.text
     assert 'id="mapping"' in preview and "交办问题基本情况" in preview
     assert "可登记 4" in preview and "与第 3 行重复" in preview
+    rows = preview[preview.index('id="rows"') :]
+    assert "将登记，需核对" in rows and "已登记" not in rows  # nothing is said to be filed yet
     assert store.count() == 0  # nothing filed before the confirmation
     confirm = {
         "csrf_token": csrf,
