@@ -197,6 +197,8 @@ def entry_draft(
         phone = normalise_phone(entry.reporter_phone)
         if phone is None:
             raise EntryError(texts.text("staff", "register.errors.bad_phone"))
+    # 匿名: neither name nor phone is kept, whatever was typed before the box was ticked.
+    name = "" if entry.anonymous else entry.reporter_name.strip()
     district = entry.district.strip()
     if district and district not in districts(ctx.province, ctx.city):
         place = area_of(district, ctx)
@@ -209,9 +211,9 @@ def entry_draft(
         channel="staff",
         client_ref=client_ref[:128],
         reporter_sender_id=sender_id[:128],
-        reporter_name=clip(entry.reporter_name, 64) if entry.reporter_name.strip() else None,
+        reporter_name=clip(name, 64) if name else None,
         reporter_phone=phone,
-        anonymous=phone is None and not entry.reporter_name.strip(),
+        anonymous=phone is None and not name,
         categories=list(dict.fromkeys(cats)),
         phenomenon=clip(text, 4000),
         province=ctx.province,

@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -27,6 +29,7 @@ from bot import texts
 from bot.casework.sources import resolve, sources
 from bot.casework.store import get_store
 from bot.config import get_settings
+from bot.exceptions import GreenWhistleError
 from bot.intake.context import Context
 from bot.intake.handover import (
     MAX_FILE_BYTES,
@@ -90,36 +93,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     store = get_store()
 
-    def bar(what: str) -> object:
-        return lambda rows: tqdm(
-            rows,
-            desc=f"{_t('cli.progress')}·{what}",
-            unit=_t("cli.unit"),
-            disable=args.quiet,
-            file=sys.stderr,
-        )
+    def bar(what: str) -> Callable[[Iterable[Any]], Iterable[Any]]:
+        def wrap(rows: Iterable[Any]) -> Iterable[Any]:
+            return tqdm(
+                rows,
+                desc=f"{_t('cli.progress')}·{what}",
+                unit=_t("cli.unit"),
+                disable=args.quiet,
+                file=sys.stderr,
+            )
 
-    plans = plan_rows(
-        table,
-        source=found.name,
-        store=store,
-        ctx=ctx,
-        batch=args.batch,
-        progress=bar("检查"),  # type: ignore[arg-type]
-    )
-    if args.dry_run:
-        result = ImportResult(None, plans)
-    else:
-        result = import_rows(
-            table,
-            plans,
-            source=found.name,
-            store=store,
-            ctx=ctx,
-            actor=args.actor,
-            batch=args.batch,
-            progress=bar("登记"),  # type: ignore[arg-type]
+        return wrap
+
+    try:
+        plans = plan_rows(
+            table, source=found.name, store=store, ctx=ctx, batch=args.batch, progress=bar("检查")
         )
+        if args.dry_run:
+            result = ImportResult(None, plans)
+        else:
+            result = import_rows(
+                table,
+                plans,
+                source=found.name,
+                store=store,
+                ctx=ctx,
+                actor=args.actor,
+                batch=args.batch,
+                progress=bar("登记"),
+            )
+    except GreenWhistleError as exc:  # the database went away: rows filed stay filed, once
+        print(_t("cli.error", error=exc), file=sys.stderr)
+        return 2
     counts = result.counts()
     print(_t("cli.dry_summary" if args.dry_run else "cli.summary", **counts))
     if counts["added"] == 0 and counts["existing"] and not args.dry_run:

@@ -287,3 +287,15 @@ def test_without_csrf_nothing_is_filed(client: TestClient, store: CaseStore) -> 
     data.pop("csrf_token")
     assert client.post("/console/register", data=data).status_code == 403
     assert store.count() == 0
+
+
+def test_anonymous_keeps_neither_name_nor_phone(client: TestClient, store: CaseStore) -> None:
+    csrf = login(client, store, "office")
+    r = client.post(
+        "/console/register", data=_fields(csrf, anonymous="1", uid="f" * 32), follow_redirects=False
+    )
+    assert r.status_code == 303
+    ticket = r.headers["location"].split("/console/issues/")[1].split("?")[0]
+    issue = store.get(ticket)
+    assert issue is not None and issue.anonymous
+    assert issue.reporter_name is None and issue.reporter_phone is None
