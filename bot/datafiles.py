@@ -47,7 +47,7 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "connectors.wechat_support": ("settings",),
     "bot.casework.catalog": ("categories", "statuses"),
     "bot.casework.sources": ("sources",),
-    "bot.intake.handover": ("columns_file",),
+    "bot.intake.tables": ("columns_file",),
     "bot.casework.deadlines": ("calendar", "deadlines_file"),
     "bot.casework.routing": ("responsibility",),
     "bot.casework.duplicates": ("duplicates_file",),

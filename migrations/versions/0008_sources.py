@@ -40,14 +40,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_import_runs_source", "import_runs", ["source"])
     op.create_index("ix_import_runs_file_sha256", "import_runs", ["file_sha256"])
-    # Plain ADD COLUMNs and indexes: no table rebuild on SQLite (a rebuild would cascade-delete
-    # the issues' history), so the (source, 受理编号) rule is a unique index, not a constraint.
-    with op.batch_alter_table("issues") as batch:
-        batch.add_column(sa.Column("source", sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column("external_ref", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("batch", sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column("handed_over_at", _UTC, nullable=True))
-        batch.add_column(
+    # Plain ALTER TABLE … ADD COLUMN and CREATE INDEX, never batch mode: on SQLite a batch would
+    # rebuild `issues`, dropping its full-text triggers (0005) and cascade-deleting its history.
+    # Hence the (source, 受理编号) rule is a unique index, not a table constraint.
+    op.add_column("issues", sa.Column("source", sa.String(length=16), nullable=True))
+    op.add_column("issues", sa.Column("external_ref", sa.String(length=64), nullable=True))
+    op.add_column("issues", sa.Column("batch", sa.String(length=32), nullable=True))
+    op.add_column("issues", sa.Column("handed_over_at", _UTC, nullable=True))
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its REFERENCES clause in place (alembic would rebuild).
+        op.execute(
+            "ALTER TABLE issues ADD COLUMN import_run_id INTEGER "
+            "REFERENCES import_runs (id) ON DELETE SET NULL"
+        )
+    else:
+        op.add_column(
+            "issues",
             sa.Column(
                 "import_run_id",
                 sa.Integer(),
@@ -55,32 +63,33 @@ def upgrade() -> None:
                     "import_runs.id", name="fk_issues_import_run_id", ondelete="SET NULL"
                 ),
                 nullable=True,
-            )
+            ),
         )
-        batch.create_index("ix_issues_source", ["source"])
-        batch.create_index("ix_issues_batch", ["batch"])
-        batch.create_index("ix_issues_import_run_id", ["import_run_id"])
-        batch.create_index("uq_issues_source_external_ref", ["source", "external_ref"], unique=True)
+    op.create_index("ix_issues_source", "issues", ["source"])
+    op.create_index("ix_issues_batch", "issues", ["batch"])
+    op.create_index("ix_issues_import_run_id", "issues", ["import_run_id"])
+    op.create_index(
+        "uq_issues_source_external_ref", "issues", ["source", "external_ref"], unique=True
+    )
 
 
 def downgrade() -> None:
+    for name in (
+        "uq_issues_source_external_ref",
+        "ix_issues_import_run_id",
+        "ix_issues_batch",
+        "ix_issues_source",
+    ):
+        op.drop_index(name, table_name="issues")
     sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        op.execute("PRAGMA foreign_keys=OFF")
-    with op.batch_alter_table("issues") as batch:
-        batch.drop_index("uq_issues_source_external_ref")
-        batch.drop_index("ix_issues_import_run_id")
-        batch.drop_index("ix_issues_batch")
-        batch.drop_index("ix_issues_source")
-        if not sqlite:
-            batch.drop_constraint("fk_issues_import_run_id", type_="foreignkey")
-        batch.drop_column("import_run_id")
-        batch.drop_column("handed_over_at")
-        batch.drop_column("batch")
-        batch.drop_column("external_ref")
-        batch.drop_column("source")
-    if sqlite:
-        op.execute("PRAGMA foreign_keys=ON")
+    if not sqlite:
+        op.drop_constraint("fk_issues_import_run_id", "issues", type_="foreignkey")
+    for column in ("import_run_id", "handed_over_at", "batch", "external_ref", "source"):
+        if sqlite:
+            # Native DROP COLUMN (SQLite >= 3.35): no rebuild, so the FTS triggers stay.
+            op.execute(f"ALTER TABLE issues DROP COLUMN {column}")
+        else:
+            op.drop_column("issues", column)
     op.drop_index("ix_import_runs_file_sha256", table_name="import_runs")
     op.drop_index("ix_import_runs_source", table_name="import_runs")
     op.drop_table("import_runs")

@@ -145,3 +145,35 @@ def test_filing_and_accepting_keep_the_handover_clock(store: CaseStore) -> None:
     later = quiet_work(store).accept(letter.ticket, actor="t", now=now + timedelta(days=7))
     assert later.handle_due is not None and letter.handle_due is not None
     assert later.handle_due > letter.handle_due
+
+
+def test_migration_0008_goes_down_and_up_without_touching_history(
+    store: CaseStore, db_url: str
+) -> None:
+    """No table rebuild on SQLite: the issues' history and the full-text triggers (0005) stay."""
+    from alembic import command
+
+    from bot.ops.migrate import alembic_config
+
+    issue, _ = store.file(draft(channel="staff", source="来信", external_ref="L-1"))
+    quiet_work(store).accept(issue.ticket, actor="t")
+    store.engine.dispose()
+
+    def history_and_triggers() -> tuple[int, set[str]]:
+        with store.engine.connect() as conn:
+            events = conn.execute(text("SELECT count(*) FROM issue_events")).scalar_one()
+            triggers: set[str] = set()
+            if conn.dialect.name == "sqlite":
+                rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
+                triggers = {r[0] for r in rows}
+        return int(events), triggers
+
+    before = history_and_triggers()
+    assert before[0] == 2
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0007")
+    assert history_and_triggers() == before
+    command.upgrade(cfg, "head")
+    assert history_and_triggers() == before
+    if store.engine.dialect.name == "sqlite":
+        assert {"issues_fts_ai", "issues_fts_ad", "issues_fts_au"} <= before[1]
