@@ -101,7 +101,9 @@ class CaseStore:
                         actor="system",
                         from_status=None,
                         to_status="received",
-                        note=texts.text("staff", "casework.filed_note", channel=draft.channel),
+                        note=texts.text(
+                            "staff", "casework.filed_note", channel=draft.source or draft.channel
+                        ),
                     )
                 )
                 s.add(issue)

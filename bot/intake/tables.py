@@ -32,6 +32,9 @@ MAX_ROWS = 5000
 MAX_UNPACKED_BYTES = 300 * 1024 * 1024
 #: Rows above the header that may hold the table's title (「…一览表（第3批）」).
 HEADER_SEARCH_ROWS = 10
+#: Columns read from a sheet, and lines scanned (blank ones included) before giving up.
+MAX_COLUMNS = 60
+MAX_LINES = 4 * MAX_ROWS
 _BRACKETS = re.compile(r"[（(【\[].*?[）)】\]]")
 _SPACES = re.compile(r"\s+")
 _BATCH = re.compile(r"第\s*([0-9０-９一二三四五六七八九十百]+)\s*批")
@@ -158,7 +161,11 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise TableError(_t("errors.unreadable", reason=type(exc).__name__)) from exc
     try:
         sheet = book.active if book.active is not None else book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        # A crafted <dimension> (A1:XFD1048576) would pad every row to 16,384 cells: ignore it,
+        # and read no more columns than a hand-over table has.
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             yield [_cell(v) for v in row]
     except TableError:
         raise
@@ -186,7 +193,7 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
         dialect = csv.excel
     try:
         for row in csv.reader(io.StringIO(text, newline=""), dialect):
-            yield [_cell(v) for v in row]
+            yield [_cell(v) for v in row[:MAX_COLUMNS]]
     except csv.Error as exc:
         raise TableError(_t("errors.unreadable", reason=str(exc))) from exc
 
@@ -209,6 +216,8 @@ def read_table(file_name: str, data: bytes) -> Table:
     title_batch: str | None = None
     body: list[tuple[int, list[Any]]] = []
     for n, values in enumerate(rows, 1):
+        if n > MAX_LINES:
+            raise TableError(_t("errors.too_many_rows", n=MAX_ROWS))
         if headers is None:
             texts_in_row = [str(v) for v in values if isinstance(v, str) and v]
             candidate = map_headers([str(v) if not isinstance(v, datetime) else "" for v in values])

@@ -171,6 +171,12 @@ def test_a_huge_table_is_refused_before_anything_is_filed() -> None:
         read_table("t.csv", csv_bytes(rows))
 
 
+def test_a_flood_of_blank_lines_is_refused() -> None:
+    data = csv_bytes(ROWS[:1]) + b",,,,,\n" * (4 * MAX_ROWS + 5) + csv_bytes(ROWS[1:2])
+    with pytest.raises(TableError, match="上限"):
+        read_table("t.csv", data)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
