@@ -138,6 +138,7 @@ def test_filing_and_accepting_keep_the_handover_clock(store: CaseStore) -> None:
     assert issue.handle_due is not None
     assert issue.handle_due.astimezone(SH).date() == expected
     assert (issue.source, issue.external_ref, issue.batch) == ("督察交办", "H-7", "第1批")
+    assert issue.events[0].note == "通过督察交办渠道登记"
     accepted = quiet_work(store).accept(issue.ticket, actor="t", now=now + timedelta(days=1))
     assert accepted.handle_due == issue.handle_due
     # A letter's clock starts at acceptance, as before.
