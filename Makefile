@@ -35,10 +35,11 @@ $(RASA_VENV)/.installed: requirements/rasa.txt
 	touch $@
 
 # The project itself goes in editable, for the spaCy entry points of pyproject.toml.
-$(APP_VENV)/.installed: requirements/app.txt pyproject.toml
+$(APP_VENV)/.installed: requirements/app.txt requirements/app-nodeps.txt pyproject.toml
 	$(PY_APP) -m venv $(APP_VENV)
 	$(APP_VENV)/bin/pip install -q --upgrade pip wheel
 	$(APP_VENV)/bin/pip install -q -r requirements/app.txt
+	$(APP_VENV)/bin/pip install -q --no-deps -r requirements/app-nodeps.txt
 	$(APP_VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 
@@ -95,7 +96,17 @@ test-stories: train ## conversation tests (rasa test) with real Chinese user tex
 browser: ## Debian's chromium + a CJK font for the console's browser tests (never a downloaded browser build)
 	@test -x /usr/bin/chromium -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; }
 
-test-e2e: venvs train browser ## end-to-end: real Rasa server, action server and app as separate processes
+# axe-core for the console's accessibility checks, from the npm registry at the version the lock file pins.
+AXE_DIR := tests/e2e/axe
+AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+$(AXE_JS): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd $(AXE_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+axe: $(AXE_JS) ## axe-core (npm ci, pinned in tests/e2e/axe/package-lock.json) for the console's WCAG 2 A/AA browser checks
+
+test-e2e: venvs train browser axe ## end-to-end: real Rasa server, action server and app as separate processes
 	$(PY) -m pytest tests/e2e -m e2e -q
 
 test: lint types validate test-unit test-stories test-e2e ## everything CI runs
@@ -125,4 +136,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser bench-console bench-extraction bench-wechat wechat-menu import
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-extraction bench-wechat wechat-menu import

@@ -306,6 +306,8 @@ BLIND: dict[str, tuple[str, ...]] = {
     "invented-f": ("types", "district", "polluter"),
     "invented-h": ("types", "polluter"),
     "invented-l": ("types", "district", "polluter"),
+    "invented-m": ("types", "district", "polluter"),
+    "invented-n": ("types", "district", "polluter"),
 }
 FIELDS = ("types", "district", "polluter")
 SYSTEMS = ("rules", "model", "combined")

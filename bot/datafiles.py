@@ -51,6 +51,9 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "bot.casework.deadlines": ("calendar", "deadlines_file"),
     "bot.casework.routing": ("responsibility",),
     "bot.casework.duplicates": ("duplicates_file",),
+    "bot.casework.evidence": ("evidence_rules",),
+    "bot.casework.datums": ("datums_file",),
+    "bot.casework.results": ("disclosure_file",),
 }
 
 

@@ -1,9 +1,9 @@
 """Hotline channel (12345 / 12369 call transcripts) for the Rasa server: `/webhooks/hotline/webhook`.
 
 An agent (the console's hotline page, or `python -m bot.ops.hotline_import`) posts a call transcript;
-the channel reads it (bot/nlp/transcripts/: speakers, the caller's words, one extraction pass,
-corrections, the caller's number as contact) and hands the draft to the bot as the call's first
-message, so the report form asks only for what is missing. The agent's follow-up answers,
+the channel checks it and asks the app for the draft (`POST /internal/drafts`: speakers, the
+caller's words, one extraction pass, corrections, the caller's number as contact; the Rasa server
+runs none of our extraction) and hands the draft to the bot as the call's first message, so the report form asks only for what is missing. The agent's follow-up answers,
 corrections and 「确认」 go through the same conversation (`hotline:<call_id>` in the tracker
 store: only this channel, which checks the internal token, writes to that namespace; REST
 conversations are `rest:<sender>`). The answer is JSON: bot messages, the draft with each field's
@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import Restarted
 from sanic import Blueprint, response
@@ -29,10 +29,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import datafiles, texts
-from bot.config import DEFAULT_CITY, DEFAULT_PROVINCE, TOKEN_HEADER, get_settings, secret_value
+from bot.calls import MAX_TRANSCRIPT_CHARS, DraftWire, WireError
+from bot.config import TOKEN_HEADER, get_settings, secret_value
 from bot.nlp.privacy import mask_phone
-from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS, Draft, build_draft, parse
-from bot.nlp.transcripts.vocabulary import warm_up_transcript
 from connectors.errors import webhook_blueprint
 from connectors.hotline_support import (
     FollowUp,
@@ -49,13 +48,16 @@ logger = logging.getLogger(__name__)
 
 #: The text of the call's first message in the conversation (the whole transcript is metadata).
 MAX_FIRST_MESSAGE_CHARS = 2000
+#: The app's drafting route, and how long a draft may take on a busy machine.
+DRAFTS_PATH = "/internal/drafts"
+DRAFT_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
 class HotlineConfig:
     internal_token: str
-    province: str = DEFAULT_PROVINCE
-    city: str = DEFAULT_CITY
+    #: The app, which drafts calls (bot/web/drafts.py).
+    app_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
     max_chars: int = MAX_TRANSCRIPT_CHARS
 
@@ -65,8 +67,7 @@ class HotlineConfig:
         s = get_settings()
         return cls(
             internal_token=str(creds.get("internal_token") or secret_value(s.internal_token)),
-            province=s.deployment_province,
-            city=s.deployment_city,
+            app_url=str(creds.get("app_url") or s.app_url).rstrip("/"),
             timezone=s.timezone,
             max_chars=int(creds.get("max_chars") or MAX_TRANSCRIPT_CHARS),
         )
@@ -88,6 +89,7 @@ class HotlineInput(InputChannel):
     def __init__(self, config: HotlineConfig) -> None:
         self.config = config
         self._locks: dict[str, asyncio.Lock] = {}
+        self._http: aiohttp.ClientSession | None = None
         self.stats = {"calls": 0, "follow_ups": 0, "rejected": 0, "transfers": 0, "not_saved": 0}
         if not config.internal_token:
             logger.warning("hotline channel: GW_INTERNAL_TOKEN unset, every request is refused")
@@ -98,33 +100,56 @@ class HotlineInput(InputChannel):
         return self._locks.setdefault(call_id, asyncio.Lock())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # The gazetteer and jieba take seconds to load: do it now, not on the first call.
-        threading.Thread(target=self._warm_up, name="hotline-warm-up", daemon=True).start()
-
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
         return webhook_blueprint("hotline_webhook", __name__, self.stats, receive, "hotline")
-
-    def _warm_up(self) -> None:
-        try:
-            draft = self._draft(NewCall("warm-up", warm_up_transcript(), None, None, None))
-            logger.debug("hotline warm-up done: %s", sorted(draft.fields))
-        except Exception:  # pragma: no cover - a failed warm-up only costs the first call time
-            logger.exception("hotline warm-up failed")
 
     def _authorised(self, request: Request) -> bool:
         expected = self.config.internal_token
         given = request.headers.get(TOKEN_HEADER) or ""
         return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
-    def _draft(self, call: NewCall) -> Draft:
-        transcript = parse(call.transcript)
-        return build_draft(
-            transcript,
-            caller_number=call.caller_number,
-            province=self.config.province,
-            city=self.config.city,
+    async def _draft(self, call: NewCall) -> DraftWire:
+        """The app's draft of the call; HotlineError when the app cannot draft it (503: not
+        reachable or not answering sensibly, 4xx: the app's reason for this transcript)."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=DRAFT_TIMEOUT_S))
+        payload = {"transcript": call.transcript, "caller_number": call.caller_number}
+        try:
+            async with self._http.post(
+                f"{self.config.app_url}{DRAFTS_PATH}",
+                json=payload,
+                headers={TOKEN_HEADER: self.config.internal_token},
+            ) as r:
+                body = await r.json(content_type=None)
+                status = r.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            logger.error("drafting call %s failed: %s", call.call_id, type(exc).__name__)
+            raise self._drafting_unavailable() from exc
+        if status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), dict):
+            reason = body["detail"]
+            raise HotlineError(
+                str(reason.get("code") or "unreadable"),
+                str(reason.get("message") or texts.text("agent", "hotline.errors.drafting")),
+                str(reason.get("message_en") or "the transcript cannot be read"),
+            )
+        if status != 200:
+            logger.error("drafting call %s: the app answered %d", call.call_id, status)
+            raise self._drafting_unavailable()
+        try:
+            return DraftWire.from_json(body)
+        except WireError as exc:
+            logger.error("drafting call %s: unexpected answer (%s)", call.call_id, exc)
+            raise self._drafting_unavailable() from exc
+
+    @staticmethod
+    def _drafting_unavailable() -> HotlineError:
+        return HotlineError(
+            "drafting_unavailable",
+            texts.text("agent", "hotline.errors.drafting"),
+            "the app, which drafts calls, is unavailable: send the same request again",
+            503,
         )
 
     async def _receive(
@@ -161,14 +186,13 @@ class HotlineInput(InputChannel):
         self, agent: Any, call: NewCall, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         self.stats["calls"] += 1
-        loop = asyncio.get_running_loop()
-        draft = await loop.run_in_executor(None, self._draft, call)
+        draft = await self._draft(call)
         logger.info(
             "hotline call %s: %d chars, shape=%s, fields=%s, caller=%s",
             call.call_id,
             len(call.transcript),
-            draft.transcript.shape,
-            ",".join(sorted(draft.fields)),
+            draft.shape,
+            ",".join(draft.fields),
             mask_phone(call.caller_number),
         )
         tracker = await self._load(agent, call.sender_id)
@@ -184,24 +208,22 @@ class HotlineInput(InputChannel):
         if draft.transfer and not call.force_report:
             self.stats["transfers"] += 1
             return response.json(
-                transfer_response(
-                    call.call_id, draft.transfer, draft.transcript.shape, draft.warnings
-                )
+                transfer_response(call.call_id, draft.transfer, draft.shape, draft.warnings)
             )
         if tracker is not None and tracker.applied_events():
             tracker.update(Restarted())  # a re-pasted transcript replaces the unfinished draft
             await self._saved(agent.tracker_store.save(tracker))
-        text = draft.transcript.complaint[:MAX_FIRST_MESSAGE_CHARS] or call.transcript[:200]
+        text = draft.complaint[:MAX_FIRST_MESSAGE_CHARS] or call.transcript[:200]
         metadata = {
             "hotline": {
                 "call_id": call.call_id,
                 "agent_id": call.agent_id,
                 "started_at": call.started_at,
                 "transcript": call.transcript,
-                "shape": draft.transcript.shape,
-                "draft": draft.slot_values(),
-                "sources": draft.sources(),
-                "notes": draft.notes(),
+                "shape": draft.shape,
+                "draft": draft.slot_values,
+                "sources": draft.sources,
+                "notes": draft.notes,
                 "warnings": draft.warnings,
             }
         }

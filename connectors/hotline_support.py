@@ -1,6 +1,6 @@
 """The hotline channel's wire format, without Rasa: request checks and the JSON answer.
 
-Pure Python over bot.nlp.transcripts and bot.nlp.privacy, so the same code runs in the Rasa server
+Pure Python over bot.calls and bot.nlp.privacy, so the same code runs in the Rasa server
 (connectors/hotline.py) and in the app environment's unit tests. Error reasons are given in
 Chinese for the agent (bot/data/texts/agent.yml `hotline.errors`) and in English for logs and
 integrators.
@@ -17,8 +17,7 @@ from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.nlp.privacy import mask_phone, normalise_phone
-from bot.nlp.transcripts import (
+from bot.calls import (
     FIELD_LABELS,
     FIELDS,
     MAX_TRANSCRIPT_CHARS,
@@ -26,6 +25,7 @@ from bot.nlp.transcripts import (
     check,
     questions,
 )
+from bot.nlp.privacy import mask_phone, normalise_phone
 from connectors.errors import BodyError, ChannelError, read_json
 
 logger = logging.getLogger(__name__)

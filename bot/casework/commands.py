@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import texts
-from bot.casework import deadlines, lifecycle, notify
+from bot.casework import deadlines, lifecycle, notify, results
 from bot.casework.catalog import categories as known_categories
 from bot.casework.catalog import statuses
 from bot.casework.filing import refresh_derived
@@ -173,8 +173,10 @@ class CaseWork:
         actor: str,
         note: str | None = None,
         now: datetime | None = None,
+        outcome: results.Results | None = None,
     ) -> Changed:
-        """A plain status change (in_progress, resolved, closed, reopened, accepted…)."""
+        """A plain status change (in_progress, resolved, closed, reopened, accepted…); to 办结 with
+        the results for publication (`outcome`, checked first: bot/casework/results.py)."""
         if to_status == "routed":
             raise InvalidTransition(texts.text("staff", "casework.errors.route_here"))
         if to_status == "merged":
@@ -182,9 +184,13 @@ class CaseWork:
         now = now or utcnow()
         with self._tx() as (s, pending):
             issue = self._issue(s, ticket)
+            checked = results.check_for(issue, outcome) if to_status == "resolved" else None
             self._transition(s, pending, issue, to_status, actor=actor, note=note, now=now)
             if to_status == "accepted":
                 self._restart_deadline(issue, now)
+            if checked is not None:  # on this issue and those merged into it
+                for each in (issue, *self._children(s, issue)):
+                    results.record(s, each, checked, actor=actor, now=now)
             view = pending.changed(issue)
         return view
 
@@ -264,7 +270,8 @@ class CaseWork:
     def resolve(
         self, ticket: str, *, result: str, actor: str, now: datetime | None = None
     ) -> Changed:
-        """办结 with the result text the citizen reads; they are then asked if they are satisfied."""
+        """办结 with the result text the citizen reads; they are then asked if they are satisfied.
+        With the results for publication: change_status(…, "resolved", outcome=…)."""
         return self.change_status(ticket, "resolved", actor=actor, note=result, now=now)
 
     def transfer(

@@ -5,6 +5,11 @@ moment it arrives and hands it to the app (bot/web/channels.py), which keeps the
 under `settings.evidence_dir` and a row in `evidence` for the conversation. When the citizen's
 report is filed, `attach_pending` moves the conversation's loose evidence onto the new issue in
 the same transaction.
+
+A photo's EXIF capture time and GPS position (bot/casework/exif.py) are checked against the
+report by `check_photo`, with the thresholds of bot/data/evidence.yml: taken long before the
+report, far from the reported pin (in the pin's datum, bot/casework/datums.py), or after it
+arrived.
 """
 
 from __future__ import annotations
@@ -15,15 +20,21 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import datafiles
+from bot.casework.datums import distance_m, pin_datum, to_datum
 from bot.casework.db import Transactional
+from bot.casework.exif import PhotoFacts
 from bot.casework.models import Evidence, Issue, utcnow
+from bot.config import DATA_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +71,72 @@ class EvidenceView:
             row.received_at,
             row.note,
         )
+
+
+Flag = Literal["old", "far", "after_receipt"]
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    """bot/data/evidence.yml: when a photo's own time and place throw doubt on it."""
+
+    max_age_days: int
+    max_distance_km: float
+    clock_tolerance_hours: int
+
+    def __post_init__(self) -> None:
+        for name in ("max_age_days", "max_distance_km", "clock_tolerance_hours"):
+            if getattr(self, name) <= 0:
+                raise datafiles.Invalid("must be more than 0", name)
+
+
+@lru_cache(maxsize=1)
+def evidence_rules() -> EvidenceRules:
+    return datafiles.load(DATA_DIR / "evidence.yml", EvidenceRules)
+
+
+@dataclass(frozen=True)
+class PhotoCheck:
+    """A photo's facts and what they say against the report.
+
+    `age` is how long before the report it was taken (negative: after); `distance_m` how far it
+    was taken from the reported pin, both datums made the same; `flags` the doubts raised.
+    """
+
+    facts: PhotoFacts
+    age: timedelta | None
+    distance_m: float | None
+    flags: tuple[Flag, ...]
+
+
+def check_photo(
+    facts: PhotoFacts,
+    *,
+    reported_at: datetime,
+    received_at: datetime,
+    pin: tuple[float, float] | None,
+    channel: str,
+    rules: EvidenceRules | None = None,
+) -> PhotoCheck:
+    """Flags a photo taken more than max_age_days before the report, more than max_distance_km
+    from the pin (when the issue has one), or after the file reached us (a wrong clock)."""
+    rules = rules or evidence_rules()
+    flags: list[Flag] = []
+    age = reported_at - facts.taken_at if facts.taken_at else None
+    if age is not None and age > timedelta(days=rules.max_age_days):
+        flags.append("old")
+    if facts.taken_at and facts.taken_at - received_at > timedelta(
+        hours=rules.clock_tolerance_hours
+    ):
+        flags.append("after_receipt")
+    distance = None
+    if pin is not None and facts.latitude is not None and facts.longitude is not None:
+        # EXIF is WGS-84, as GPS writes it; the pin is in its channel's datum (datums.yml).
+        taken = to_datum((facts.latitude, facts.longitude), "wgs84", pin_datum(channel))
+        distance = distance_m(taken, pin)
+        if distance > rules.max_distance_km * 1000:
+            flags.append("far")
+    return PhotoCheck(facts, age, distance, tuple(flags))
 
 
 def blob_path(folder: Path, sha256: str) -> Path:

@@ -124,6 +124,18 @@ class Issue(Base):
     #: Number of open duplicate suggestions and confirmed links, for the list's filter.
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
+    # -- results for publication (migration 0009; see bot/casework/results.py) -----------------------------------
+    #: Captured at 办结 (required for 督察交办, optional otherwise) and published in the
+    #: 公开情况一览表 and on the 曝光台 after bot/nlp/privacy.redact_personal.
+    #: 调查核实情况: what the investigation found.
+    verification: Mapped[str | None] = mapped_column(Text)
+    #: 是否属实: 属实 / 基本属实 / 部分属实 / 不属实 (bot/data/disclosure.yml `verdicts`).
+    verdict: Mapped[str | None] = mapped_column(String(8))
+    #: 处理和整改情况: what was done about it.
+    rectification: Mapped[str | None] = mapped_column(Text)
+    #: 责任人被处理情况: how those responsible were dealt with.
+    accountability: Mapped[str | None] = mapped_column(Text)
+
     events: Mapped[list[StatusEvent]] = relationship(
         back_populates="issue", order_by="StatusEvent.id", cascade="all, delete-orphan"
     )
@@ -234,6 +246,8 @@ class StaffSession(Base):
 Index("ix_issues_status_created", Issue.status, Issue.created_at)
 Index("ix_issues_department_created", Issue.department, Issue.created_at)
 Index("ix_issues_district_created", Issue.district, Issue.created_at)
+#: The 曝光台 and the monthly 公开情况一览表: finished issues by the moment of 办结.
+Index("ix_issues_status_resolved", Issue.status, Issue.resolved_at)
 #: One issue per (source, 受理编号): importing a hand-over table twice adds nothing. Rows without
 #: a number (NULL) are not constrained, on SQLite and PostgreSQL alike.
 Index("uq_issues_source_external_ref", Issue.source, Issue.external_ref, unique=True)

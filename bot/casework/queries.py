@@ -240,3 +240,13 @@ def service_requests(
     stmt = stmt.order_by(*SORTS["-created"]).limit(limit)
     with store.transaction() as s:
         return [IssueView.model_validate(i) for i in s.execute(stmt).scalars()]
+
+
+def tickets_by_id(store: CaseStore, ids: Sequence[int]) -> dict[int, str]:
+    """The tickets of these issues (one query), e.g. the issues a page of requests was merged into."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    with store.transaction() as s:
+        rows = s.execute(select(Issue.id, Issue.ticket).where(Issue.id.in_(wanted)))
+        return {row.id: row.ticket for row in rows}

@@ -144,6 +144,11 @@ class IssueView(BaseModel):
     batch: str | None = None
     handed_over_at: datetime | None = None
     import_run_id: int | None = None
+    # Results for publication, recorded at 办结 (migration 0009, bot/casework/results.py)
+    verification: str | None = None
+    verdict: str | None = None
+    rectification: str | None = None
+    accountability: str | None = None
 
     @property
     def area_text(self) -> str:

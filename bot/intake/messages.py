@@ -22,6 +22,7 @@ from bot.intake.values import MAX_EXTRACT_CHARS, clip
 from bot.nlp.extraction import extract
 from bot.nlp.extraction.answers import is_retry, media_kind, pin_label, strip_trigger
 from bot.nlp.extraction.corrections import parse_correction
+from bot.nlp.pipeline import read
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def interpret(
             upd.slots[requested_slot] = None  # a pin answers where, not this question
             requested_slot = None
 
-    ex = extract(text[:MAX_EXTRACT_CHARS], province=ctx.province, city=ctx.city)
+    ex = read(text[:MAX_EXTRACT_CHARS], ctx.province, ctx.city)
     turn = Turn(
         text=text,
         intent=intent,

@@ -19,7 +19,7 @@ from bot.intake.hotline import call_draft
 from bot.intake.messages import REPORT_INTENTS, interpret
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.values import MAX_EXTRACT_CHARS
-from bot.nlp.extraction import extract
+from bot.nlp.pipeline import read
 from bot.nlp.scope import decide
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def triage(
         # The report was read back and not yet filed: these details amend it (the slot mapping
         # applied them already); it is read back again.
         return Triage("amend")
-    ex = extract(text[:MAX_EXTRACT_CHARS], province=ctx.province, city=ctx.city)
+    ex = read(text[:MAX_EXTRACT_CHARS], ctx.province, ctx.city)
     scope = decide(text, ex.pollution_types or ex.categories)
     if scope.verdict == "elsewhere" and scope.topic is not None:
         logger.info("scope: elsewhere (%s)", scope.topic.key)

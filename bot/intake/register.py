@@ -1,7 +1,7 @@
 """登记 for every channel: a letter, a visit's notes, a referral or a hand-over row typed or pasted
 by staff becomes an extraction-assisted draft, then an IssueDraft with its source recorded.
 
-The draft is the hotline page's (bot.nlp.transcripts: one extraction pass, each field with the
+The draft is the hotline page's (bot.nlp.transcripts and bot.calls: one extraction pass, each field with the
 sentence it came from, what is missing, the scope decision); a pasted letter reads as an
 unlabelled transcript. The console's 登记 page (bot/web/console/register.py) and the batch import
 of hand-over tables (bot/ops/table_import.py) both file through `entry_draft`.
@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from bot import texts
+from bot.calls import FIELD_LABELS, TranscriptError, check, questions
 from bot.casework.catalog import categories as known_categories
 from bot.casework.schemas import IssueDraft
 from bot.intake.categories import fine_categories, named, other
@@ -24,14 +25,7 @@ from bot.intake.values import MAX_EXTRACT_CHARS, MAX_ORIGINAL_CHARS, clip
 from bot.nlp.extraction import Place, extract
 from bot.nlp.extraction.gazetteer import gazetteer
 from bot.nlp.privacy import normalise_phone
-from bot.nlp.transcripts import (
-    FIELD_LABELS,
-    TranscriptError,
-    build_draft,
-    check,
-    parse,
-    questions,
-)
+from bot.nlp.transcripts import build_draft, parse
 
 logger = logging.getLogger(__name__)
 

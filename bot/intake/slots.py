@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot import texts
+from bot.calls import FIELDS as FORM_SLOTS
 from bot.intake.categories import categories_from_answer, fine_categories, named
 from bot.intake.context import Context
 from bot.intake.places import area_slots_from_candidate, place_slots, resolve_candidate
@@ -30,7 +31,6 @@ from bot.nlp.extraction import Extraction
 from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown, no_more
 from bot.nlp.extraction.polluters import is_bare_kind
 from bot.nlp.privacy import normalise_phone
-from bot.nlp.transcripts import FIELDS as FORM_SLOTS
 
 logger = logging.getLogger(__name__)
 

@@ -34,9 +34,14 @@ from bot.web.console.hotline import router as hotline_router
 from bot.web.console.imports import router as import_router
 from bot.web.console.register import router as register_router
 from bot.web.deps import case_store
+from bot.web.drafts import router as drafts_router
+from bot.web.drafts import warm_up as warm_up_drafting
 from bot.web.edges import BodyLimit, SecurityHeaders, add_security_headers
 from bot.web.open311 import MAX_BODY_BYTES
 from bot.web.open311 import router as open311_router
+from bot.web.open311_wire import xml_document
+from bot.web.public import render_error as render_public_error
+from bot.web.public import router as public_router
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +61,28 @@ def _edge(request: Request) -> str:
         return "open311"
     if path == "/console" or path.startswith("/console/"):
         return "console"
+    if path == "/public" or path.startswith("/public/"):
+        return "public"
     return "other"
 
 
 def error_response(request: Request, status_code: int, description: str) -> Response:
-    """An error in the caller's dialect: Open311's `[{code, description}]`, an HTML page, or JSON."""
+    """An error in the caller's dialect: Open311's `[{code, description}]` (as XML for `.xml`
+    paths), an HTML page, or JSON."""
     edge = _edge(request)
     if edge == "open311":
-        return JSONResponse([{"code": status_code, "description": description}], status_code)
+        errors = [{"code": status_code, "description": description}]
+        if request.url.path.endswith(".xml"):
+            return Response(
+                xml_document("errors", errors),
+                status_code,
+                media_type="application/xml; charset=utf-8",
+            )
+        return JSONResponse(errors, status_code)
     if edge == "console":
         return render_error(request, status_code, description)
+    if edge == "public":
+        return render_public_error(request, status_code, description)
     return JSONResponse({"error": {"code": status_code, "description": description}}, status_code)
 
 
@@ -86,14 +103,19 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if _edge(request) == "public" and exc.status_code == 404:
+        return error_response(request, 404, texts.text("citizen", "public.errors.not_found"))
     if _edge(request) != "other":
         return error_response(request, exc.status_code, str(exc.detail))
     return await http_exception_handler(request, exc)
 
 
 async def _on_invalid_request(request: Request, exc: Exception) -> Response:
-    """Open311 and the console answer 400 with a readable reason; elsewhere FastAPI's 422."""
+    """Open311 and the console answer 400 with a readable reason, the public pages 400 with a
+    plain one (never the input echoed); elsewhere FastAPI's 422."""
     assert isinstance(exc, RequestValidationError)
+    if _edge(request) == "public":
+        return error_response(request, 400, texts.text("citizen", "public.errors.bad_request"))
     if _edge(request) != "other":
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'request'}: {err.get('msg')}"
@@ -155,10 +177,14 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
 
     app.include_router(open311_router)
     app.include_router(channels_router)
+    app.include_router(drafts_router)
     app.include_router(console_router)
     app.include_router(hotline_router)
     app.include_router(register_router)
     app.include_router(import_router)
+    if store is None:
+        warm_up_drafting()
+    app.include_router(public_router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     @app.get("/", include_in_schema=False)

@@ -1,15 +1,25 @@
-"""Open311 GeoReport v2 (JSON only): the common API of civic issue trackers, over our ledger.
+"""Open311 GeoReport v2 (JSON and XML): the common API of civic issue trackers, over our ledger.
 
 See http://wiki.open311.org/GeoReport_v2. Choices where the spec leaves room:
 
-- Only `.json`; `jurisdiction_id` is accepted and ignored (one deployment = one jurisdiction).
+- `.json` and `.xml` on every endpoint (errors in the same format); `jurisdiction_id` is accepted
+  and ignored (one deployment = one jurisdiction).
 - `GET requests.json` without start_date/end_date covers the most recent 90 days (the spec's
   default); with either date given there is no implicit window. Newest first, at most 1000.
   Naive datetimes are read in the deployment's time zone; a date alone means that whole day.
 - `service_code` filters match an issue filed under that category among others too.
-- `status_notes` is the newest staff note when it came with the current status, else the
-  citizen text of the status (statuses.yml). Phone numbers in any text are masked.
-- Reporter identity (sender id, name, phone) never appears in output (举报保护).
+- `agency_responsible` is the department the issue was routed to (分办), `expected_datetime`
+  its handling deadline (办理时限, bot/casework/deadlines.py).
+- `status_notes` is what the citizen was told with the current status: the note staff wrote for
+  the reporter (告知举报人) when it came with that status, else the citizen text of the status
+  (statuses.yml). System notes (the filing audit note) are never shown.
+- `?extensions=true` (as FixMyStreet's Open311 does) adds `extended_attributes` to each request:
+  every category, district and town, the channel it came in by, and the duplicate/hot-spot flags.
+  Every filter works with it.
+- `lat`/`long` are WGS-84, as the spec says: a pin stored in GCJ-02 (WeChat, Chinese maps;
+  bot/data/datums.yml by channel) is converted; a POSTed position is stored as sent (WGS-84).
+- Reporter identity (sender id, name, phone) never appears in output (举报保护): phone numbers
+  however written, and the reporter's name, are masked in every free text.
 - `POST requests.json` needs `api_key`; `email`, `device_id` and `account_id` are not stored.
   Its body may be at most MAX_BODY_BYTES (413 otherwise, checked before parsing: bot/web/edges.py).
   The same POST again within REPLAY_WINDOW (same key, service_code, description and location)
@@ -23,16 +33,19 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from bot import texts
 from bot.casework import queries
 from bot.casework.catalog import Category, categories, category_by_service_code, statuses
+from bot.casework.datums import pin_datum, to_datum
+from bot.casework.ledger import CHANNEL_LABELS
 from bot.casework.replays import Replays, fingerprint
 from bot.casework.schemas import IssueDraft, IssueView
 from bot.casework.store import CaseStore
@@ -41,8 +54,19 @@ from bot.clock import utcnow
 from bot.config import Settings
 from bot.exceptions import InvalidReport, IssueNotFound, NotAuthorized
 from bot.nlp.extraction.keywords import description_keywords
-from bot.nlp.privacy import mask_phones_in_text
+from bot.nlp.privacy import mask_name, mask_phones_in_text
 from bot.web.deps import app_settings, case_store
+from bot.web.open311_wire import (
+    ERRORS,
+    CategoryRef,
+    ExtendedAttributes,
+    PostedRequest,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    answer,
+    check_format,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,60 +83,6 @@ REPLAY_WINDOW = timedelta(minutes=10)
 StoreDep = Annotated[CaseStore, Depends(case_store)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 FormStr = Annotated[str | None, Form()]
-
-
-class Service(BaseModel):
-    """One service (a category of complaint) as GeoReport v2 lists it."""
-
-    service_code: str
-    service_name: str
-    description: str
-    metadata: bool
-    type: str
-    keywords: str
-    group: str
-
-
-class ServiceRequest(BaseModel):
-    """One service request as GeoReport v2 lists it; no reporter identity, by design."""
-
-    service_request_id: str
-    status: str
-    status_notes: str | None
-    service_name: str | None
-    service_code: str | None
-    description: str
-    agency_responsible: str | None
-    service_notice: str | None
-    requested_datetime: str
-    updated_datetime: str
-    expected_datetime: str | None
-    address: str | None
-    address_id: str | None
-    zipcode: str | None
-    lat: float | None
-    long: float | None
-    media_url: str | None
-
-
-class PostedRequest(BaseModel):
-    """The answer to a filed request: its ticket and what the citizen would be told."""
-
-    service_request_id: str
-    service_notice: str
-    account_id: str | None
-
-
-class Open311Error(BaseModel):
-    """Errors come as a list of these, with the HTTP status as `code` (bot/web/app.py)."""
-
-    code: int
-    description: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": list[Open311Error]} for status in (400, 403, 404, 409, 413, 500, 503)
-}
 
 
 # -- shapes ------------------------------------------------------------------------------------
@@ -147,40 +117,97 @@ def _iso(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).replace(microsecond=0).isoformat()
 
 
+def public_text(text: str | None, issue: IssueView) -> str:
+    """Free text as Open311 may show it: phone numbers (however written) and the reporter's name
+    masked (举报保护). A complaint often carries both ("我是王小明，电话138 …")."""
+    masked = mask_phones_in_text(text)
+    name = (issue.reporter_name or "").strip()
+    # A one-character "name" would mask that character everywhere and protect nobody.
+    return masked.replace(name, mask_name(name)) if len(name) >= 2 else masked
+
+
 def status_notes(issue: IssueView) -> str | None:
-    """A staff note given with the current status wins; otherwise the status's citizen text."""
+    """What the citizen was told with the current status: a note staff wrote for the reporter
+    (告知举报人) with it, else the status's citizen text. System notes are internal: never shown."""
     latest = issue.events[-1] if issue.events else None
     if latest and latest.note and latest.actor != "system" and latest.to_status == issue.status:
-        return mask_phones_in_text(latest.note)
+        return public_text(latest.note, issue)
     status = statuses().get(issue.status)
     return status.citizen if status else None
 
 
-def request_of(issue: IssueView, tz: ZoneInfo) -> ServiceRequest:
-    """One ledger issue as an Open311 service request, without any reporter identity."""
+def extended_attributes(issue: IssueView, parents: Mapping[int, str]) -> ExtendedAttributes:
+    """The ledger's facts about a request that GeoReport v2 has no field for."""
+    known = categories()
+    return ExtendedAttributes(
+        categories=[
+            CategoryRef(service_code=known[name].service_code, service_name=name)
+            for name in issue.categories
+            if name in known
+        ],
+        district=issue.district,
+        town=issue.town,
+        channel=issue.channel,
+        channel_name=CHANNEL_LABELS.get(issue.channel, issue.channel),
+        duplicate_of=parents.get(issue.merged_into_id) if issue.merged_into_id else None,
+        duplicate_count=issue.duplicate_count,
+        hotspot=issue.hotspot,
+    )
+
+
+def request_of(
+    issue: IssueView, tz: ZoneInfo, *, extended: Mapping[int, str] | None = None
+) -> ServiceRequest:
+    """One ledger issue as an Open311 service request, without any reporter identity.
+
+    With `extended` (the tickets of the issues merged into, by id) the request carries
+    `extended_attributes`; without it the field is left unset and not written at all.
+    """
     status = statuses().get(issue.status)
     first = categories().get(issue.categories[0]) if issue.categories else None
-    # The address stays, phone numbers written into it do not (举报保护).
-    address = f"{issue.area_text}{mask_phones_in_text(issue.address)}".strip()
-    return ServiceRequest(
+    # The address stays, phone numbers and the reporter's name written into it do not.
+    address = f"{issue.area_text}{public_text(issue.address, issue)}".strip()
+    lat, long = wgs84_pin(issue)
+    request = ServiceRequest(
         service_request_id=issue.ticket,
         status="closed" if status is not None and not status.open else "open",
         status_notes=status_notes(issue),
         service_name=first.name if first else None,
         service_code=first.service_code if first else None,
-        description=mask_phones_in_text(issue.phenomenon),
-        agency_responsible=None,
+        description=public_text(issue.phenomenon, issue),
+        agency_responsible=issue.department,
         service_notice=None,
         requested_datetime=_iso(issue.created_at, tz),
         updated_datetime=_iso(issue.updated_at, tz),
-        expected_datetime=None,
+        expected_datetime=_iso(issue.handle_due, tz) if issue.handle_due else None,
         address=address or None,
         address_id=None,
         zipcode=None,
-        lat=issue.latitude,
-        long=issue.longitude,
+        lat=lat,
+        long=long,
         media_url=None,
     )
+    if extended is not None:
+        request.extended_attributes = extended_attributes(issue, extended)
+    return request
+
+
+def wgs84_pin(issue: IssueView) -> tuple[float | None, float | None]:
+    """The issue's pin in WGS-84 (GeoReport's datum), to 6 decimals (about 0.1 m)."""
+    if issue.latitude is None or issue.longitude is None:
+        return None, None
+    lat, long = to_datum((issue.latitude, issue.longitude), pin_datum(issue.channel), "wgs84")
+    return round(lat, 6), round(long, 6)
+
+
+def requests_of(
+    store: CaseStore, issues: Sequence[IssueView], tz: ZoneInfo, *, extensions: bool
+) -> list[ServiceRequest]:
+    """A page of requests; with extensions, the merged-into tickets are read in one query."""
+    if not extensions:
+        return [request_of(i, tz) for i in issues]
+    parents = queries.tickets_by_id(store, [i.merged_into_id for i in issues if i.merged_into_id])
+    return [request_of(i, tz, extended=parents) for i in issues]
 
 
 # -- query parsing ------------------------------------------------------------------------------
@@ -235,13 +262,33 @@ def _status_codes(status: str | None) -> list[str] | None:
 
 
 # -- endpoints ---------------------------------------------------------------------------------
-@router.get("/services.json", response_model=list[Service], responses=ERRORS)
-def list_services(jurisdiction_id: str | None = None) -> list[Service]:
-    return [service_of(c) for c in categories().values()]
+@router.get("/services.{fmt}", response_model=list[Service], responses=ERRORS)
+def list_services(fmt: str, jurisdiction_id: str | None = None) -> Any:
+    rows = [service_of(c) for c in categories().values()]
+    return answer(check_format(fmt), rows, "services")
 
 
-@router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS)
+@router.get("/services/{service_code}.{fmt}", response_model=ServiceDefinition, responses=ERRORS)
+def get_service(service_code: str, fmt: str, jurisdiction_id: str | None = None) -> Any:
+    """A service's definition: no extra attributes (every service has `metadata` false)."""
+    fmt = check_format(fmt)
+    category = category_by_service_code(service_code)
+    if category is None:
+        raise HTTPException(
+            404, texts.text("staff", "open311.errors.unknown_service_code", code=repr(service_code))
+        )
+    definition = ServiceDefinition(service_code=category.service_code, attributes=[])
+    return answer(fmt, definition, "service_definition")
+
+
+@router.get(
+    "/requests.{fmt}",
+    response_model=list[ServiceRequest],
+    response_model_exclude_unset=True,
+    responses=ERRORS,
+)
 def list_requests(
+    fmt: str,
     store: StoreDep,
     settings: SettingsDep,
     service_request_id: str | None = None,
@@ -249,44 +296,58 @@ def list_requests(
     start_date: str | None = None,
     end_date: str | None = None,
     status: str | None = None,
+    extensions: bool = False,
     jurisdiction_id: str | None = None,
-) -> list[ServiceRequest]:
-    """Newest first; `service_request_id` overrides every other filter, as the spec says."""
+) -> Any:
+    """Newest first; `service_request_id` overrides every other filter, as the spec says.
+
+    `extensions=true` adds `extended_attributes` to every request, whatever the filters.
+    """
+    fmt = check_format(fmt)
     tz = ZoneInfo(settings.timezone)
     ids = _split(service_request_id)
     if ids:
         found = (store.get(normalise_ticket(i) or i) for i in ids[:MAX_REQUESTS])
         issues = sorted((i for i in found if i), key=lambda i: i.created_at, reverse=True)
-        return [request_of(i, tz) for i in issues]
-    start = parse_when(start_date, tz) if start_date else None
-    end = parse_when(end_date, tz, end_of_day=True) if end_date else None
-    if start is None and end is None:
-        start = utcnow() - DEFAULT_WINDOW
-    issues = queries.service_requests(
-        store,
-        statuses=_status_codes(status),
-        categories_any=_service_categories(service_code),
-        start=start,
-        end=end,
-        limit=MAX_REQUESTS,
-    )
-    return [request_of(i, tz) for i in issues]
+    else:
+        start = parse_when(start_date, tz) if start_date else None
+        end = parse_when(end_date, tz, end_of_day=True) if end_date else None
+        if start is None and end is None:
+            start = utcnow() - DEFAULT_WINDOW
+        issues = queries.service_requests(
+            store,
+            statuses=_status_codes(status),
+            categories_any=_service_categories(service_code),
+            start=start,
+            end=end,
+            limit=MAX_REQUESTS,
+        )
+    rows = requests_of(store, issues, tz, extensions=extensions)
+    return answer(fmt, rows, "service_requests")
 
 
 @router.get(
-    "/requests/{service_request_id}.json",
+    "/requests/{service_request_id}.{fmt}",
     response_model=list[ServiceRequest],
+    response_model_exclude_unset=True,
     responses=ERRORS,
 )
 def get_request(
-    service_request_id: str, store: StoreDep, settings: SettingsDep
-) -> list[ServiceRequest]:
+    service_request_id: str,
+    fmt: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    extensions: bool = False,
+    jurisdiction_id: str | None = None,
+) -> Any:
+    fmt = check_format(fmt)
     issue = store.get(normalise_ticket(service_request_id) or service_request_id)
     if issue is None:
         raise IssueNotFound(
             texts.text("staff", "open311.errors.no_request", id=repr(service_request_id))
         )
-    return [request_of(issue, ZoneInfo(settings.timezone))]
+    rows = requests_of(store, [issue], ZoneInfo(settings.timezone), extensions=extensions)
+    return answer(fmt, rows, "service_requests")
 
 
 def _check_api_key(given: str | None, settings: Settings) -> None:
@@ -339,8 +400,9 @@ def _draft_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-@router.post("/requests.json", response_model=list[PostedRequest], responses=ERRORS)
+@router.post("/requests.{fmt}", response_model=list[PostedRequest], responses=ERRORS)
 def create_request(
+    fmt: str,
     store: StoreDep,
     settings: SettingsDep,
     api_key: FormStr = None,
@@ -357,8 +419,9 @@ def create_request(
     account_id: FormStr = None,
     media_url: FormStr = None,
     jurisdiction_id: FormStr = None,
-) -> list[PostedRequest]:
+) -> Any:
     """Files a report from another civic system into the ledger (channel `open311`)."""
+    fmt = check_format(fmt)
     _check_api_key(api_key, settings)
     address_string, description = repair_raw_utf8(address_string), repair_raw_utf8(description)
     first_name, last_name = repair_raw_utf8(first_name), repair_raw_utf8(last_name)
@@ -409,7 +472,7 @@ def create_request(
     claim = replays.claim(print_)
     if claim.ticket is not None:
         logger.info("open311 POST repeated: answered with %s", claim.ticket)
-        return _posted(claim.ticket)
+        return answer(fmt, _posted(claim.ticket), "service_requests")
     if claim.pending:
         raise HTTPException(409, texts.text("staff", "security.replay_pending"))
     try:
@@ -418,7 +481,7 @@ def create_request(
         replays.release(print_)
         raise
     replays.settle(print_, issue.ticket)
-    return _posted(issue.ticket)
+    return answer(fmt, _posted(issue.ticket), "service_requests")
 
 
 def _posted(ticket: str) -> list[PostedRequest]:

@@ -14,6 +14,7 @@ from bot import datafiles
 from bot.casework.catalog import CategoriesFile, StatusesFile
 from bot.casework.deadlines import DeadlinesFile, HolidaysFile
 from bot.casework.duplicates import DuplicatesFile
+from bot.casework.results import DisclosureFile
 from bot.casework.routing import ResponsibilityFile
 from bot.config import PROJECT_ROOT
 from bot.datafiles import DataFileError, Word
@@ -35,6 +36,7 @@ SHIPPED: dict[str, tuple[str, type]] = {
     "lexicon.yml": ("bot/data/extraction/lexicon.yml", LexiconFile),
     "wechat.yml": ("connectors/data/wechat.yml", WeChatFile),
     "scope.yml": ("bot/data/scope.yml", ScopeFile),
+    "disclosure.yml": ("bot/data/disclosure.yml", DisclosureFile),
 }
 
 

@@ -223,3 +223,209 @@ def test_console_in_a_browser(stack: Stack, users: dict[str, str], browser: obje
     assert exported[second][12].startswith("是")
     office.goto("/console/callbacks")  # type: ignore[attr-defined]
     _shot(office, "06-callbacks")
+
+
+# -- accessibility (axe-core, WCAG 2 A and AA) ------------------------------------------------
+#: Every page the axe check opens: (name, account, URL). The account is a key of `users` (office,
+#: dept, leader) or "anonymous" (no login: the login page, public pages). `{key}` in a URL is a
+#: ticket of the `ledger_content` fixture (keys below). A new page: add a line here; for a state
+#: only a browser makes (a form sent, a panel opened), add a step to
+#: test_every_console_page_is_accessible with `audit.check(page, name)`.
+A11Y_PAGES: list[tuple[str, str, str]] = [
+    ("台账", "office", "/console"),
+    ("台账·无结果", "office", "/console?q=无此举报-a11y"),
+    ("台账·超期督办", "office", "/console?deadline=overdue&sort=due"),
+    ("台账·临期", "office", "/console?deadline=soon"),
+    ("台账·疑似重复", "office", "/console?duplicates=1"),
+    ("台账·热点", "office", "/console?hotspot=1"),
+    ("台账·已关闭", "office", "/console?status=closed"),
+    ("台账·部门", "dept", "/console"),
+    ("台账·领导", "leader", "/console"),
+    ("问题·已登记超期(证据、位置)", "office", "/console/issues/{overdue}"),
+    ("问题·已受理临期", "office", "/console/issues/{soon}"),
+    ("问题·已分办(热线)", "office", "/console/issues/{routed}"),
+    ("问题·办理中", "office", "/console/issues/{in_progress}"),
+    ("问题·已办结", "office", "/console/issues/{resolved}"),
+    ("问题·已关闭", "office", "/console/issues/{closed}"),
+    ("问题·重新办理", "office", "/console/issues/{reopened}"),
+    ("问题·已转办", "office", "/console/issues/{transferred}"),
+    ("问题·已合并", "office", "/console/issues/{merged}"),
+    ("问题·主件(含合并件)", "office", "/console/issues/{main}"),
+    ("问题·疑似重复", "office", "/console/issues/{duplicate}"),
+    ("问题·提示", "office", "/console/issues/{routed}?msg=状态已更新"),
+    ("问题·部门", "dept", "/console/issues/{in_progress}"),
+    ("问题·领导", "leader", "/console/issues/{resolved}"),
+    ("出错页·无此举报", "office", "/console/issues/HB-19990101-9999"),
+    ("出错页·无权限", "dept", "/console/security"),
+    ("月度通报", "office", "/console/report"),
+    ("月度通报·无数据", "office", "/console/report?month=2001-01"),
+    ("月度通报·部门", "dept", "/console/report"),
+    ("回访任务", "office", "/console/callbacks"),
+    ("回访任务·已完成", "office", "/console/callbacks?done=1"),
+    ("回访任务·领导", "leader", "/console/callbacks"),
+    ("热线登记", "office", "/console/hotline"),
+    ("热线登记·领导(只读)", "leader", "/console/hotline"),
+    ("安全事件", "office", "/console/security"),
+    ("安全事件·告警", "office", "/console/security?alerts=1"),
+    ("未登录·转到登录页", "anonymous", "/console/report"),
+    ("公开情况一览表", "office", "/console/disclosure"),
+    ("曝光台", "anonymous", "/public/"),
+    ("曝光台·一件", "anonymous", "/public/issues/{resolved}"),
+    ("曝光台·无此件", "anonymous", "/public/issues/{in_progress}"),
+]
+
+A11Y_TRANSCRIPT = (
+    "坐席：您好，市民热线。\n"
+    "来电人：我要反映游仙区忠兴镇有个养殖场，粪水直接排到旁边的小河沟里，臭得很。\n"
+    "坐席：大概什么时候开始的？\n"
+    "来电人：这个月一直这样。\n"
+)
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (32, 24), (90, 140, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def ledger_content(stack: Stack) -> Iterator[dict[str, str]]:
+    """Issues in every state the console colours differently: each status, overdue and soon
+    deadlines, evidence and a position, a hot spot, a suggested duplicate, a merge, field edits,
+    call-back tasks pending and done. Made through the case work API, as the console would."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bot.casework.evidence import EvidenceStore
+    from bot.casework.models import CallbackTask, Issue
+    from bot.clock import utcnow
+    from tests.factories import draft, quiet_work
+
+    assert stack.database_url
+    store = CaseStore.from_url(stack.database_url)
+    work = quiet_work(store)
+    now = utcnow()
+    run = uuid.uuid4().hex[:6]
+
+    def file(name: str, *, days_ago: int = 0, **fields: object) -> str:
+        fields.setdefault("client_ref", f"a11y-{run}-{name}")
+        fields.setdefault("address", f"无障碍检查{name}路{run}号")
+        fields.setdefault("polluter", f"检查用{name}厂{run}")
+        issue, _ = store.file(draft(**fields), now=now - timedelta(days=days_ago))
+        return issue.ticket
+
+    sender = f"a11y-{run}"
+    EvidenceStore(store, stack.evidence_dir).add(
+        channel="rest", sender_id=sender, kind="image", data=_png(), content_type="image/png"
+    )
+    t: dict[str, str] = {
+        "overdue": file(
+            "overdue", days_ago=40, reporter_sender_id=sender, latitude=31.47, longitude=104.68
+        ),
+        "soon": file("soon"),
+        "routed": file("routed", channel="hotline", reporter_name="赵先生"),
+        "in_progress": file("in_progress", categories=["大气"], channel="hotline"),
+        "resolved": file("resolved"),
+        "closed": file("closed"),
+        "reopened": file("reopened"),
+        "transferred": file("transferred"),
+        "merged": file("merged"),
+        "main": file("main"),
+    }
+    # Three reports of one place: a hot spot, and duplicates suggested for staff to decide.
+    same = {"address": f"无障碍检查热点路{run}号", "polluter": f"检查用热点厂{run}"}
+    t["duplicate"] = file("hot-1", **same)
+    file("hot-2", **same)
+    file("hot-3", **same)
+
+    actor = "a11y"
+    work.accept(t["soon"], actor=actor)
+    for name in ("routed", "in_progress", "resolved", "closed", "reopened"):
+        work.route(t[name], department="住建局", district="涪城区", actor=actor)
+    work.change_status(t["in_progress"], "in_progress", actor=actor, note="已安排现场核查。")
+    for name in ("resolved", "closed", "reopened"):
+        work.resolve(t[name], result="已责令整改，现场复查达标。", actor=actor)
+    work.feedback(t["closed"], satisfied=True, actor=actor)
+    work.feedback(t["reopened"], satisfied=False, actor=actor, comment="还是有味道")
+    work.transfer(t["transferred"], reason="属供电部门职责，已转交。", actor=actor)
+    work.merge(t["merged"], t["main"], actor=actor)
+    work.edit(t["main"], {"phenomenon": "夜间排放黑烟，气味刺鼻（坐席更正）"}, actor=actor)
+    with store.transaction() as s:
+        s.execute(
+            update(Issue)
+            .where(Issue.ticket == t["soon"])
+            .values(handle_due=now + timedelta(days=1))
+        )
+        task = s.query(CallbackTask).join(Issue).where(Issue.ticket == t["routed"]).first()
+        assert task is not None
+        task_id = task.id
+    work.complete_callback(task_id, actor=actor, outcome="已电话告知")
+    yield t
+    store.engine.dispose()
+
+
+def test_every_console_page_is_accessible(
+    stack: Stack, users: dict[str, str], browser: object, ledger_content: dict[str, str]
+) -> None:
+    """axe-core finds no WCAG 2 A/AA violation on any console page, with and without content."""
+    from tests.e2e.a11y import Audit
+
+    audit = Audit()
+    # The login page, fresh and after a wrong password (which also fills 安全事件).
+    context = browser.new_context(base_url=stack.app_url, locale="zh-CN")  # type: ignore[attr-defined]
+    anonymous = context.new_page()
+    anonymous.goto("/console")
+    assert "/console/login" in anonymous.url
+    audit.check(anonymous, "登录")
+    anonymous.fill("input[name=username]", users["office"])
+    anonymous.fill("input[name=password]", "not-the-password")
+    anonymous.click("button[type=submit]")
+    anonymous.wait_for_selector("[role=alert]")
+    audit.check(anonymous, "登录·密码错误")
+
+    pages = {role: _page(browser, stack, name) for role, name in users.items()}
+    pages["anonymous"] = context.new_page()
+    for name, role, url in A11Y_PAGES:
+        page = pages[role]
+        response = page.goto(url.format(**ledger_content))  # type: ignore[attr-defined]
+        assert response is not None and response.status < 500, (name, url)
+        audit.check(page, name)
+
+    # State only a browser makes: the edit form opened, a hotline draft on screen.
+    office = pages["office"]
+    office.goto(f"/console/issues/{ledger_content['main']}")  # type: ignore[attr-defined]
+    office.click("summary")  # type: ignore[attr-defined]
+    audit.check(office, "问题·修改表单")
+    office.goto("/console/hotline")  # type: ignore[attr-defined]
+    office.fill("#transcript", A11Y_TRANSCRIPT)  # type: ignore[attr-defined]
+    office.press("#transcript", "Control+Enter")  # type: ignore[attr-defined]
+    office.wait_for_selector("#draft tr", timeout=60_000)  # type: ignore[attr-defined]
+    office.focus("#draft tr")  # type: ignore[attr-defined]  # highlights the field's source
+    audit.check(office, "热线登记·草稿")
+    _shot(office, "07-hotline-draft")
+    for page in pages.values():
+        page.context.close()  # type: ignore[attr-defined]
+    print("axe violations per page:\n" + audit.summary())
+    audit.assert_clean()
+
+
+def test_the_first_tab_skips_the_menu(stack: Stack, users: dict[str, str], browser: object) -> None:
+    """Keyboard users reach the page's content with Tab, Enter instead of tabbing the menu."""
+    from tests.e2e.a11y import assert_accessible
+
+    page = _page(browser, stack, users["office"])
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"  # type: ignore[attr-defined]
+    assert page.locator(".skip").is_visible()  # type: ignore[attr-defined]
+    assert_accessible(page, "台账·跳到正文")  # shown over the green bar, still legible
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.id") == "main"  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    inside = "document.getElementById('main').contains(document.activeElement)"
+    assert page.evaluate(inside)  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]

@@ -50,6 +50,12 @@ _PLACE_ON = re.compile(r"^(?:镇|村|乡|县|市|城|区|路|马路|街|大街|�
 #: Words that introduce an unquoted name: 一家叫津丰轧钢的厂 (叫卖, 叫声 … are verbs, not this).
 _INTRO = r"叫做|叫作|名叫|名为|叫(?![卖声喊醒停人苦嚷])"
 _INTRO_RE = re.compile(_INTRO)
+#: What was read off a sign names who is responsible: 围挡上写的是华翔建设, 门口牌子写着宏达化工,
+#: 招牌上印的鑫源石粉厂. The name runs to the clause end and comes before the others found.
+_SIGN_RE = re.compile(
+    r"(?:围挡|挡板|牌子|招牌|门头|门牌|标牌|公示牌|铭牌|车门|车身)上?(?:面)?"
+    r"(?:写的是|写着的是|写着|写的|印的是|印着|印的|喷的是|喷着|喷的)"
+)
 #: A name never starts with a pronoun (叫我们…) nor holds these characters (it is a clause).
 _NOT_NAME_START = re.compile(r"^(?:我|你|他|她|它|咱|您|俺|大家|人家|别人|自己|这|那|什么|啥)")
 _NOT_NAME_CHARS = re.compile(
@@ -140,7 +146,8 @@ _SPEECH_INTRO = re.compile(r"(?:说|称|回复|答复|表示|承诺|写着|喊|�
 def find(text: str) -> list[Candidate]:
     """Named polluters in text order (generic mentions left out)."""
     cfg = _config()
-    introduced = _quoted_names(text, cfg) + _introduced_names(text, cfg)
+    signed = _signed_names(text, cfg)
+    introduced = _quoted_names(text, cfg) + _introduced_names(text, cfg) + signed
     if not introduced and not cfg.suffix_re.search(text):
         return []
     out: list[Candidate] = []
@@ -169,8 +176,10 @@ def find(text: str) -> list[Candidate]:
         out = sorted([*names, *(c for c in out if not replaced(c))], key=lambda c: c.start)
     out = _merge_touching(text, out)
     out = [c for c in out if not text[c.end : c.end + 5].startswith(cfg.exonerated_after)]
-    # Named companies and sites first, described facilities after; text order within each.
-    return sorted(out, key=lambda c: c.descriptive)
+    # A name read off a sign first, then named companies and sites, described facilities last;
+    # text order within each.
+    on_sign = {(q.start, q.end) for q, _ in signed}
+    return sorted(out, key=lambda c: ((c.start, c.end) not in on_sign, c.descriptive))
 
 
 def _quoted_names(text: str, cfg: Config) -> list[tuple[Candidate, int | None]]:
@@ -213,6 +222,19 @@ def _introduced_names(text: str, cfg: Config) -> list[tuple[Candidate, int | Non
             if _suffix_at_end(before, cfg) or before.endswith(_NAME_WORDS):
                 name = rest
         if name is None or not 2 <= len(name) <= 10 or not _looks_like_name(name, cfg):
+            continue
+        out.append((Candidate(name, m.end(), m.end() + len(name)), m.start()))
+    return out
+
+
+def _signed_names(text: str, cfg: Config) -> list[tuple[Candidate, int | None]]:
+    """The name after 围挡上写的(是)/牌子上写着 …, up to the clause end."""
+    out: list[tuple[Candidate, int | None]] = []
+    for m in _SIGN_RE.finditer(text):
+        rest_end = cfg.clause_end_re.search(text, m.end())
+        stop = rest_end.start() if rest_end else len(text)
+        name = text[m.end() : stop].strip()
+        if not 2 <= len(name) <= 16 or not _looks_like_name(name, cfg):
             continue
         out.append((Candidate(name, m.end(), m.end() + len(name)), m.start()))
     return out

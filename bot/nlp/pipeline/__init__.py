@@ -16,7 +16,7 @@ stays free of spaCy; the import contracts in pyproject.toml keep it so. Built by
 from __future__ import annotations
 
 from bot.nlp.pipeline import combine, components, tokenizer
-from bot.nlp.pipeline.combine import combined, model_view
+from bot.nlp.pipeline.combine import analyse, combined, model_view, read
 from bot.nlp.pipeline.doc import (
     CANDIDATES,
     ENT_LABELS,
@@ -42,6 +42,7 @@ __all__ = [
     "SCOPE",
     "TIME",
     "Context",
+    "analyse",
     "cat_labels",
     "combine",
     "combined",
@@ -49,6 +50,7 @@ __all__ = [
     "extract_doc",
     "make_doc",
     "model_view",
+    "read",
     "set_context",
     "tokenizer",
     "type_labels",

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
+from bot.calls import FIELDS, DraftWire
 from bot.nlp.extraction import Extraction, Place, extract
 from bot.nlp.extraction import lexicon as _lexicon
+from bot.nlp.pipeline import read
 from bot.nlp.privacy import normalise_phone
 from bot.nlp.scope import decide
-from bot.nlp.transcripts.fields import FIELDS
 from bot.nlp.transcripts.parse import Sentence, Transcript
 from bot.nlp.transcripts.vocabulary import patterns, vocabulary
 
@@ -88,6 +89,19 @@ class Draft:
             "contact_phone": self.contact_phone,
             "scope_rule": self.scope_rule,
         }
+
+    def wire(self) -> DraftWire:
+        """What the app answers the hotline channel (bot/calls.py, bot/web/drafts.py)."""
+        return DraftWire(
+            shape=self.transcript.shape,
+            complaint=self.transcript.complaint,
+            fields=sorted(self.fields),
+            slot_values=self.slot_values(),
+            sources=self.sources(),
+            notes=self.notes(),
+            warnings=self.warnings,
+            transfer=self.transfer,
+        )
 
     def sources(self) -> dict[str, list[dict[str, Any]]]:
         return {name: [s.as_source() for s in f.sources] for name, f in self.fields.items()}
@@ -168,7 +182,7 @@ def build_draft(
     the sentences it came from, corrections applied, the caller's number as the contact unless
     they asked for anonymity."""
     v = vocabulary()
-    ex = extract(t.complaint, province=province, city=city)
+    ex = read(t.complaint, province, city)
     d = Draft(t, ex)
     callers = t.caller_sentences
 

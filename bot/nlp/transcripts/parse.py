@@ -9,40 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal
 
-from bot import texts
 from bot.nlp.extraction.text import normalise
 from bot.nlp.transcripts.vocabulary import patterns, vocabulary
 
 logger = logging.getLogger(__name__)
 
-#: Longest transcript accepted (a 30-minute call is ~8,000 characters of speech-to-text).
-MAX_TRANSCRIPT_CHARS = 20_000
-#: A transcript needs this many Chinese characters, and this share of its letters, to be read.
-MIN_CJK_CHARS = 4
-MIN_CJK_SHARE = 0.3
-#: The CJK Unified Ideographs block: what counts as a Chinese character.
-CJK_FIRST, CJK_LAST = 0x4E00, 0x9FFF
-
 Role = Literal["agent", "caller", "summary"]
 Shape = Literal["labelled", "summary", "unlabelled"]
-
-
-class TranscriptError(ValueError):
-    """A transcript that cannot be read; `code` for programs, reasons in Chinese and English."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{zh} ({en})")
-        self.code = code
-        self.zh = zh
-        self.en = en
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.zh, "message_en": self.en}
 
 
 @dataclass(frozen=True)
@@ -102,49 +79,6 @@ class Transcript:
             if pos >= 0:
                 return self.sentence_at(pos)
         return None
-
-
-def check(text: object) -> str:
-    """The transcript as text, or TranscriptError for empty, binary, huge or non-Chinese input."""
-    if not isinstance(text, str):
-        raise TranscriptError(
-            "not_text",
-            texts.text("agent", "transcript.errors.not_text"),
-            "transcript must be a string",
-        )
-    if "\x00" in text or "\ufffd" in text:
-        raise TranscriptError(
-            "binary", texts.text("agent", "transcript.errors.binary"), "transcript looks binary"
-        )
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
-    if controls > max(2, len(text) // 100):
-        raise TranscriptError(
-            "binary",
-            texts.text("agent", "transcript.errors.control_chars"),
-            "transcript contains control characters",
-        )
-    stripped = text.strip()
-    if not stripped:
-        raise TranscriptError(
-            "empty", texts.text("agent", "transcript.errors.empty"), "transcript is empty"
-        )
-    if len(text) > MAX_TRANSCRIPT_CHARS:
-        raise TranscriptError(
-            "too_long",
-            texts.text(
-                "agent", "transcript.errors.too_long", length=len(text), limit=MAX_TRANSCRIPT_CHARS
-            ),
-            f"transcript has {len(text)} characters, more than the limit of {MAX_TRANSCRIPT_CHARS}",
-        )
-    cjk = sum(1 for ch in stripped if CJK_FIRST <= ord(ch) <= CJK_LAST)
-    letters = sum(1 for ch in stripped if ch.isalpha())
-    if cjk < MIN_CJK_CHARS or (letters and cjk / letters < MIN_CJK_SHARE):
-        raise TranscriptError(
-            "not_chinese",
-            texts.text("agent", "transcript.errors.not_chinese"),
-            "transcript is not in Chinese",
-        )
-    return text
 
 
 def _blank(chars: list[str], start: int, end: int) -> None:

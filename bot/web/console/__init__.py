@@ -7,6 +7,7 @@ from bot.web.console import (  # noqa: F401  (each registers its pages on the ro
     actions,
     audit,
     callbacks,
+    disclosure,
     exports,
     issue,
     listing,

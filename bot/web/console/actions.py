@@ -17,6 +17,7 @@ from bot.casework import access
 from bot.casework.accounts import StaffMember
 from bot.casework.commands import EDITABLE, CaseWork
 from bot.casework.notify import status_flash
+from bot.casework.results import Results
 from bot.casework.tickets import normalise_ticket
 from bot.exceptions import NotAuthorized
 from bot.web.console.formatting import status_label
@@ -70,13 +71,29 @@ def route(
 
 @router.post("/issues/{ticket}/status")
 def change_status(
-    ticket: str, request: Request, member: Writer, to_status: FormStr = "", note: FormStr = ""
+    ticket: str,
+    request: Request,
+    member: Writer,
+    to_status: FormStr = "",
+    note: FormStr = "",
+    verification: FormStr = "",
+    verdict: FormStr = "",
+    rectification: FormStr = "",
+    accountability: FormStr = "",
 ) -> Response:
+    """A status change; to 办结 with the results for publication (required for 督察交办: a
+    missing one is refused with the reason and nothing changes)."""
     _check(request, ticket, member)
     if not access.may_set_status(member, to_status):
         raise NotAuthorized(texts.text("staff", "console.errors.department_status"))
+    outcome = Results(
+        verification=verification,
+        verdict=verdict,
+        rectification=rectification,
+        accountability=accountability,
+    )
     changed = _work(request).change_status(
-        ticket, to_status, actor=member.actor, note=note.strip() or None
+        ticket, to_status, actor=member.actor, note=note.strip() or None, outcome=outcome
     )
     # What the console says about telling the reporter is what the outbox holds (notify.py).
     return _back(ticket, status_flash(changed, status_label(to_status)))

@@ -19,9 +19,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot import texts
+from bot.calls import MAX_TRANSCRIPT_CHARS
 from bot.casework import access
 from bot.config import Settings
-from bot.nlp.transcripts import MAX_TRANSCRIPT_CHARS
+from bot.web.console.entities import draft_html
 from bot.web.console.pages import render_page
 from bot.web.console.security import Member, Office
 from bot.web.deps import app_settings
@@ -71,7 +72,7 @@ def hotline_page(request: Request, member: Member, settings: SettingsDep) -> HTM
     )
 
 
-async def _send(settings: Settings, payload: dict[str, Any]) -> JSONResponse:
+async def _send(settings: Settings, payload: dict[str, Any], transcript: str = "") -> JSONResponse:
     client = _client(settings)
     try:
         reply = await run_in_threadpool(client.post, payload)
@@ -80,6 +81,11 @@ async def _send(settings: Settings, payload: dict[str, Any]) -> JSONResponse:
         return JSONResponse(_unreachable(), status_code=503)
     finally:
         client.close()
+    draft = reply.body.get("draft") if reply.ok else None
+    if transcript and isinstance(draft, dict):
+        # The channel's offsets count a line break as one character, as the page does.
+        text = transcript.replace("\r\n", "\n").replace("\r", "\n")
+        reply.body["highlight_html"] = str(await run_in_threadpool(draft_html, text, draft))
     return _json(reply)
 
 
@@ -104,14 +110,22 @@ async def draft(
             "started_at": started_at.strip() or None,
             "force_report": force_report == "1",
         },
+        transcript,
     )
 
 
 @router.post("/reply")
 async def reply(
-    member: Office, settings: SettingsDep, call_id: FormStr, message: FormStr
+    member: Office,
+    settings: SettingsDep,
+    call_id: FormStr,
+    message: FormStr,
+    transcript: FormStr = "",
 ) -> JSONResponse:
-    """The agent's answer to the bot's question, a correction (地点是…), or 确认 / 取消."""
+    """The agent's answer to the bot's question, a correction (地点是…), or 确认 / 取消.
+    `transcript` (the page sends it back) is only used to highlight the draft in it."""
     return await _send(
-        settings, {"call_id": call_id.strip(), "message": message, "agent_id": member.username}
+        settings,
+        {"call_id": call_id.strip(), "message": message, "agent_id": member.username},
+        transcript,
     )

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from markupsafe import Markup
 
 from bot import texts
-from bot.casework import access, deadlines, lifecycle, queries
+from bot.casework import access, deadlines, lifecycle, origin, queries, results
 from bot.casework.accounts import StaffMember
 from bot.casework.commands import EDITABLE
 from bot.casework.evidence import blob_path
@@ -27,6 +28,7 @@ from bot.clock import utcnow
 from bot.exceptions import IssueNotFound
 from bot.nlp.privacy import mask_phones_in_text
 from bot.web.console import charts
+from bot.web.console.entities import issue_html
 from bot.web.console.formatting import (
     citizen_text,
     deadline_of,
@@ -38,11 +40,14 @@ from bot.web.console.formatting import (
     status_label,
 )
 from bot.web.console.pages import SettingsDep, StoreDep, render_page, router
+from bot.web.console.photos import photo_notes
 from bot.web.console.security import Member
 
 logger = logging.getLogger(__name__)
 
 #: Statuses from which an issue may be routed (or re-routed) to a department.
+#: The longest stretch of the reporter's words highlighted (a hotline transcript can be 20,000).
+MAX_HIGHLIGHT_CHARS = 8000
 ROUTABLE = ("received", "accepted", "reopened", "routed", "in_progress")
 
 
@@ -98,6 +103,15 @@ def _detail_fields(
     ]
 
 
+def _found(issue: IssueView, member: StaffMember) -> Markup | None:
+    """The reporter's words with what extraction found highlighted (bot/web/console/entities.py),
+    masked for the member first; None when there are none."""
+    text = citizen_text(issue.original_text, member)
+    if not text.strip():
+        return None
+    return issue_html(text[:MAX_HIGHLIGHT_CHARS], issue.province, issue.city)
+
+
 def _edit_values(issue: IssueView) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in EDITABLE:
@@ -137,7 +151,11 @@ def _record_context(
     record: queries.IssueRecord, tz: ZoneInfo, member: StaffMember
 ) -> dict[str, Any]:
     """The lists around the issue, formatted and masked for the member."""
-    edit_labels = {**EDITABLE, **texts.table("staff", "console.issue.edit_labels")}
+    edit_labels = {
+        **EDITABLE,
+        **texts.table("staff", "console.issue.edit_labels"),
+        **results.LABELS,
+    }
     hidden = texts.text("staff", "console.issue.hidden")
 
     def shown(field: str, value: str | None) -> str | None:
@@ -223,6 +241,7 @@ def issue_detail(
         fields=_detail_fields(issue, tz, member),
         edit_values=_edit_values(issue) if access.may_handle(member) else {},
         original=citizen_text(issue.original_text, member).splitlines(),
+        found_html=_found(issue, member),
         events=[
             {
                 "at": local_time(e.at, tz),
@@ -252,6 +271,11 @@ def issue_detail(
         if issue.latitude is not None and issue.longitude is not None
         else None,
         editable=EDITABLE,
+        photos=photo_notes(issue, record.evidence, settings.evidence_dir, tz),
+        results_required=results.required_for(issue),
+        source=origin.source_of(issue),
+        verdicts=results.verdicts(),
+        result_labels=results.LABELS,
         **_record_context(record, tz, member),
     )
 

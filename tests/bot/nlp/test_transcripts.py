@@ -8,15 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.nlp.transcripts import (
-    MAX_TRANSCRIPT_CHARS,
-    Draft,
-    TranscriptError,
-    build_draft,
-    check,
-    clean,
-    parse,
-)
+from bot.calls import MAX_TRANSCRIPT_CHARS, TranscriptError, check
+from bot.nlp.transcripts import Draft, build_draft, clean, parse
 
 FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "hotline").glob("*.json"))
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from pydantic import SecretStr
 import bot.web.deps
 from bot.casework import queries
 from bot.casework.catalog import categories, statuses
+from bot.casework.datums import distance_m, wgs84_to_gcj02
 from bot.casework.models import utcnow
 from bot.casework.schemas import IssueView
 from bot.casework.store import CaseStore
@@ -27,6 +29,7 @@ from tests.console_login import csrf_of, login
 from tests.factories import draft, quiet_work
 
 API_KEY = "test-open311-key-3f9a"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHONE = "13912345678"
 SENDER = "wx-openid-o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 NAME = "王小明"
@@ -143,12 +146,18 @@ def test_request_shape(client: TestClient, store: CaseStore) -> None:
     assert req["status_notes"] == statuses()["received"].citizen
     assert (req["service_name"], req["service_code"]) == ("噪声", "noise")
     assert req["description"] == issue.phenomenon
-    assert req["agency_responsible"] is None
+    # Routing at filing names the department (分办) and the deadline (办理时限).
+    assert issue.department and issue.handle_due
+    assert req["agency_responsible"] == issue.department
+    assert req["expected_datetime"] == issue.handle_due.astimezone(SHANGHAI).isoformat()
+    assert "extended_attributes" not in req
     assert req["media_url"] is None
     assert req["requested_datetime"] == "2026-01-02T00:30:05+08:00"
     assert req["updated_datetime"] == "2026-01-02T00:30:05+08:00"
     assert req["address"] == "四川省绵阳市涪城区青义镇商家村三组河边"
-    assert (req["lat"], req["long"]) == (31.46, 104.68)
+    # A web-chat pin is GCJ-02 (datums.yml); Open311 answers in WGS-84, ~500 m away here.
+    assert wgs84_to_gcj02(req["lat"], req["long"]) == pytest.approx((31.46, 104.68), abs=1e-6)
+    assert 300 < distance_m((req["lat"], req["long"]), (31.46, 104.68)) < 700
 
 
 def test_closed_status_and_staff_note(client: TestClient, store: CaseStore) -> None:

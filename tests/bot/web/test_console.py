@@ -222,3 +222,39 @@ def test_the_office_reads_security_events(store: CaseStore) -> None:
     with TestClient(create_app(store=store, settings=Settings())) as dept:
         login(dept, store, "department", department="住建局")
         assert dept.get("/console/security").status_code == 403
+
+
+def test_every_page_is_chinese_with_landmarks_and_a_skip_link(
+    app_client: TestClient, store: CaseStore
+) -> None:
+    """What screen readers need on each page (the browser tests run axe-core on the rest)."""
+    issue, _ = store.file(draft())
+    anonymous = app_client.get("/console/login").text
+    login(app_client, store, "office")
+    pages = [anonymous] + [
+        app_client.get(url).text
+        for url in (
+            "/console",
+            f"/console/issues/{issue.ticket}",
+            "/console/report",
+            "/console/callbacks",
+            "/console/hotline",
+            "/console/security",
+            "/console/issues/HB-19990101-9999",
+        )
+    ]
+    for html in pages:
+        assert '<html lang="zh-CN">' in html
+        assert html.count("<main ") == 1 and '<main id="main"' in html
+        assert html.index('<a class="skip" href="#main">') < html.index("<header")
+        assert "<footer>" in html
+
+
+def test_the_ledger_filter_inputs_are_each_labelled(
+    app_client: TestClient, store: CaseStore
+) -> None:
+    """Two date inputs share the 登记日期 label: each has its own accessible name."""
+    login(app_client, store, "office")
+    html = app_client.get("/console").text
+    assert 'name="from" value="" aria-label="登记日期（起）"' in html
+    assert 'name="to" value="" aria-label="登记日期（止）"' in html

@@ -1,4 +1,6 @@
-// 热线来电登记: keyboard-first agent page. Citizen text is only ever set with textContent.
+// 热线来电登记: keyboard-first agent page. Citizen text is only ever set with textContent, except
+// highlight_html: displaCy's HTML of the transcript, rendered and escaped by the server
+// (bot/web/console/entities.py).
 (function () {
   "use strict";
   const root = document.querySelector(".hotline");
@@ -41,7 +43,7 @@
     const spans = [];
     for (const [name, f] of Object.entries(fields)) {
       for (const s of f.sources || []) {
-        if (s.start >= 0 && s.end > s.start) spans.push({ start: s.start, end: s.end, name: name });
+        if (s.start >= 0 && s.end > s.start) spans.push({ start: s.start, end: s.end, label: f.label });
       }
     }
     spans.sort((a, b) => a.start - b.start);
@@ -50,16 +52,20 @@
       if (s.start < pos) continue;
       src.appendChild(document.createTextNode(transcript.slice(pos, s.start)));
       const m = el("mark", transcript.slice(s.start, s.end));
-      m.dataset.field = s.name;
+      m.dataset.field = s.label;
       src.appendChild(m);
       pos = s.end;
     }
     src.appendChild(document.createTextNode(transcript.slice(pos)));
   }
 
-  function focusField(name) {
-    document.querySelectorAll("#source mark").forEach((m) => m.classList.toggle("on", m.dataset.field === name));
-    const first = document.querySelector('#source mark[data-field="' + name + '"]');
+  function focusField(label) {
+    let first = null;
+    document.querySelectorAll("#source mark").forEach((m) => {
+      const on = m.dataset.field === label;
+      m.classList.toggle("on", on);
+      if (on && !first) first = m;
+    });
     if (first) first.scrollIntoView({ block: "nearest" });
   }
 
@@ -84,8 +90,8 @@
     for (const [name, f] of Object.entries(fields)) {
       const tr = el("tr");
       tr.tabIndex = 0;
-      tr.addEventListener("focus", () => focusField(name));
-      tr.addEventListener("mouseenter", () => focusField(name));
+      tr.addEventListener("focus", () => focusField(f.label));
+      tr.addEventListener("mouseenter", () => focusField(f.label));
       tr.appendChild(el("th", f.label));
       const value = Array.isArray(f.value) ? f.value.join("、") : f.value;
       tr.appendChild(el("td", value, f.by === "agent" ? "by-agent" : ""));
@@ -95,7 +101,8 @@
       tr.appendChild(src);
       tbody.appendChild(tr);
     }
-    highlight(fields);
+    if (data.highlight_html) $("source").innerHTML = data.highlight_html;
+    else highlight(fields);
 
     const missing = $("missing");
     missing.textContent = "";
@@ -126,7 +133,7 @@
 
   async function reply(text) {
     if (!callId || !text.trim()) return;
-    const data = await post("/console/hotline/reply", { call_id: callId, message: text });
+    const data = await post("/console/hotline/reply", { call_id: callId, message: text, transcript: transcript });
     $("reply").value = "";
     render(data);
   }

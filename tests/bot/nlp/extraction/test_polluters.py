@@ -101,6 +101,10 @@ def test_no_polluter(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "polluter"),
     [
+        # A name read off a sign is who is responsible, before the site it stands at.
+        ("北边那个楼盘工地，围挡上写的是恒远建工", "恒远建工"),
+        ("搅拌站门口牌子写着金石混凝土，天天半夜出车", "金石混凝土"),
+        ("渣土车车身上喷的顺利运输 一路撒土", "顺利运输"),
         # A name introduced by 叫/名叫/名为/叫做 stands for the generic word next to it.
         ("巷子里一家叫恒茂轧钢的厂天天冒黑烟", "恒茂轧钢"),
         ("小区后门一家名叫老巷烧烤的店铺油烟很大", "老巷烧烤"),

@@ -155,3 +155,27 @@ def test_exported_corrections_carry_no_phone_or_name_of_the_reporter(store: Case
     [rec] = corrected_issues(store)
     assert "王小明" not in rec.text and "1234" not in rec.text
     assert "鑫达砖厂" in rec.text and "王**" in rec.text
+
+
+def test_the_intake_reads_with_the_rules_unless_told_to_combine(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.nlp.pipeline import combine
+
+    text = "游仙区魏城镇有个叫宏远的养殖场，粪水直接排进河里，还往田里倒废机油"
+    rules = extract(text, province="四川省", city="绵阳市")
+    both = combined(text, "四川省", "绵阳市")
+    monkeypatch.delenv("GW_EXTRACTION", raising=False)
+    assert combine.read(text, "四川省", "绵阳市") == rules
+    monkeypatch.setenv("GW_EXTRACTION", "combined")
+    assert combine.read(text, "四川省", "绵阳市") == both
+    # No built pipeline: the rules, and the log says so once.
+    monkeypatch.setattr(combine, "default_model", lambda: Path("/nonexistent/extraction"))
+    combine._built.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=combine.__name__):
+            assert combine.read(text, "四川省", "绵阳市") == rules
+            assert combine.read(text, "四川省", "绵阳市") == rules
+        assert sum("make train-extraction" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        combine._built.cache_clear()
