@@ -23,6 +23,7 @@ from bot.casework.store import CaseStore
 from bot.config import PROJECT_ROOT
 from bot.ops.stack import Ports, Stack
 from tests.bot.intake.test_handover import ROWS, xlsx
+from tests.e2e.a11y import Audit
 
 pytestmark = pytest.mark.e2e
 
@@ -101,17 +102,27 @@ def _shot(page: object, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="module")
+def audit() -> Iterator[Audit]:
+    """axe-core (wcag2a, wcag2aa) on every state of these pages a browser makes; fails once at
+    the end with every page's violations (tests/e2e/a11y.py)."""
+    a = Audit()
+    yield a
+    a.assert_clean()
+
+
 def _active(page: object) -> str:
     return str(page.evaluate("document.activeElement && document.activeElement.id"))  # type: ignore[attr-defined]
 
 
 def test_a_letter_is_registered_from_the_keyboard(
-    page: object, app: Stack, store: CaseStore, tmp_path: Path
+    page: object, app: Stack, store: CaseStore, tmp_path: Path, audit: Audit
 ) -> None:
     pg = page
     pg.click("nav >> text=多渠道登记")  # type: ignore[attr-defined]
     pg.wait_for_url(re.compile(r"/console/register$"))  # type: ignore[attr-defined]
     assert _active(pg) == "source"  # the form starts at the source
+    audit.check(pg, "多渠道登记")
     pg.keyboard.press("ArrowDown")  # type: ignore[attr-defined]  # 来信, the first source
     order: list[str] = []
     for _ in range(15):  # a date-time field takes a Tab per part
@@ -134,6 +145,7 @@ def test_a_letter_is_registered_from_the_keyboard(
     assert pg.is_checked("input[name=categories][value=大气]")  # type: ignore[attr-defined]
     assert _active(pg) == "district"  # the correction form has the focus
     _shot(pg, "20-register-draft")
+    audit.check(pg, "多渠道登记·草稿")
 
     photo = tmp_path / "chimney.jpg"
     Image.new("RGB", (64, 48), (60, 60, 60)).save(photo, format="JPEG")
@@ -148,6 +160,7 @@ def test_a_letter_is_registered_from_the_keyboard(
     body = pg.inner_text("main")  # type: ignore[attr-defined]
     assert "已登记" in body and "来信" in body
     _shot(pg, "21-registered-issue")
+    audit.check(pg, "问题·多渠道登记(来源、附件)")
     issue = store.get(ticket)
     assert issue is not None and issue.source == "来信" and issue.reporter_name == "周某"
     assert issue.district == "游仙区" and issue.department and issue.handle_due
@@ -155,14 +168,35 @@ def test_a_letter_is_registered_from_the_keyboard(
     assert sorted(e.content_type for e in kept) == ["application/pdf", "image/jpeg"]
 
 
+def test_a_refused_file_is_said_so_accessibly(page: object, store: CaseStore, audit: Audit) -> None:
+    pg = page
+    before = store.count()
+    pg.goto("/console/register")  # type: ignore[attr-defined]
+    pg.select_option("#source", "来访")  # type: ignore[attr-defined]
+    pg.fill("#text", LETTER)  # type: ignore[attr-defined]
+    pg.click("#draft-btn")  # type: ignore[attr-defined]
+    pg.wait_for_url(re.compile(r"/console/register/draft$"))  # type: ignore[attr-defined]
+    pg.set_input_files(  # type: ignore[attr-defined]
+        "#files",
+        files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": b"MZ" + b"\0" * 64}],
+    )
+    pg.click("#register-btn")  # type: ignore[attr-defined]
+    pg.wait_for_url(re.compile(r"/console/register$"))  # type: ignore[attr-defined]
+    assert "photo.jpg" in pg.inner_text("#errors")  # type: ignore[attr-defined]
+    assert pg.input_value("#district") == "游仙区"  # type: ignore[attr-defined]  # kept as typed
+    audit.check(pg, "多渠道登记·文件被拒")
+    assert store.count() == before
+
+
 def test_a_handover_table_is_previewed_imported_once_and_reported(
-    page: object, store: CaseStore, tmp_path: Path
+    page: object, store: CaseStore, tmp_path: Path, audit: Audit
 ) -> None:
     pg = page
     table = tmp_path / "第3批交办表.xlsx"
     table.write_bytes(xlsx(ROWS, title="省生态环境保护督察组交办信访件（第3批）"))
     before = store.count()
     pg.goto("/console/import")  # type: ignore[attr-defined]
+    audit.check(pg, "交办表导入")
     pg.select_option("#source", "督察交办")  # type: ignore[attr-defined]
     pg.set_input_files("#file", str(table))  # type: ignore[attr-defined]
     pg.focus("#file")  # type: ignore[attr-defined]
@@ -173,12 +207,14 @@ def test_a_handover_table_is_previewed_imported_once_and_reported(
     assert "可登记 4" in pg.inner_text("#confirm")  # type: ignore[attr-defined]
     assert store.count() == before  # nothing filed by the preview
     _shot(pg, "22-import-preview")
+    audit.check(pg, "交办表导入·预览")
     assert _active(pg) == "confirm-btn"  # the preview puts the focus on 确认导入
     pg.keyboard.press("Enter")  # type: ignore[attr-defined]
     pg.wait_for_url(re.compile(r"/console/import/confirm$"))  # type: ignore[attr-defined]
     assert "新登记 4" in pg.inner_text("#result")  # type: ignore[attr-defined]
     assert store.count() == before + 4
     _shot(pg, "23-import-done")
+    audit.check(pg, "交办表导入·完成")
     with pg.expect_download() as info:  # type: ignore[attr-defined]
         pg.click("#report-link")  # type: ignore[attr-defined]
     report = Path(info.value.path()).read_text(encoding="utf-8-sig")
