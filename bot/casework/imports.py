@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.casework.db import Transactional
-from bot.casework.models import ImportRun, utcnow
+from bot.casework.models import ImportRun, Issue, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -110,3 +110,19 @@ class ImportRuns:
         with self.store.transaction() as s:
             rows = s.execute(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)).scalars()
             return [RunView.of(r) for r in rows]
+
+    def registered(self, source: str, refs: list[str]) -> dict[str, str]:
+        """受理编号 → ticket of the numbers of `source` already in the ledger (one query per
+        500 numbers, so checking a table of thousands of rows stays quick)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(r for r in refs if r))
+        with self.store.transaction() as s:
+            for i in range(0, len(unique), 500):
+                chunk = unique[i : i + 500]
+                rows = s.execute(
+                    select(Issue.external_ref, Issue.ticket).where(
+                        Issue.source == source, Issue.external_ref.in_(chunk)
+                    )
+                )
+                found.update({str(ref): str(ticket) for ref, ticket in rows})
+        return found

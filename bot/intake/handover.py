@@ -201,22 +201,22 @@ def plan_rows(
     the file marked. Reads the store, files nothing: this is the dry run."""
     plans: list[RowPlan] = []
     first_row: dict[str, int] = {}
+    refs = [str(table.cell(values, "ref") or "").strip() for _n, values in table.rows]
+    registered = ImportRuns(store).registered(source, refs)
     for n, values in progress(table.rows):
-        plan = _plan_row(table, n, values, source=source, batch=batch, ctx=ctx)
-        if plan.ref and plan.outcome != "skipped":
-            if plan.ref in first_row:
-                plan.entry = None
-                plan.outcome = "skipped"
-                plan.reasons.insert(0, _t("reasons.duplicate_in_file", row=first_row[plan.ref]))
-            else:
-                first_row[plan.ref] = n
-                same = store.by_external_ref(source, plan.ref)
-                if same is not None:
-                    plan.entry = None
-                    plan.outcome = "existing"
-                    plan.ticket = same.ticket
-                    plan.reasons = []
-        plans.append(plan)
+        ref = str(table.cell(values, "ref") or "").strip()
+        if ref and str(table.cell(values, "text") or "").strip():
+            # Numbers seen before are settled without reading the row (a second import is quick).
+            seq = str(table.cell(values, "seq") or "")
+            if ref in first_row:
+                reason = _t("reasons.duplicate_in_file", row=first_row[ref])
+                plans.append(RowPlan(n, seq, ref, None, [reason], "skipped"))
+                continue
+            first_row[ref] = n
+            if ref in registered:
+                plans.append(RowPlan(n, seq, ref, None, [], "existing", registered[ref]))
+                continue
+        plans.append(_plan_row(table, n, values, source=source, batch=batch, ctx=ctx))
     return plans
 
 
