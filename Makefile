@@ -115,6 +115,9 @@ test: lint types validate test-unit test-stories test-e2e ## everything CI runs
 bench-console: $(APP_VENV)/.installed ## console list/search/export latency with 100,000 issues (bench/console.py)
 	$(PY) bench/console.py
 
+bench-import: $(APP_VENV)/.installed ## hand-over table import speed with invented rows (bench/table_import.py): make bench-import [ROWS=1000] [PG=postgresql+psycopg://…]
+	$(PY) bench/table_import.py --rows $${ROWS:-1000} $(if $(PG),--pg "$(PG)")
+
 bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
 	$(PY) bench/turns.py
 
@@ -136,4 +139,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-extraction bench-wechat wechat-menu import
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-extraction bench-wechat wechat-menu import bench-import
