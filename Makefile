@@ -118,6 +118,9 @@ bench-console: $(APP_VENV)/.installed ## console list/search/export latency with
 bench-import: $(APP_VENV)/.installed ## hand-over table import speed with invented rows (bench/table_import.py): make bench-import [ROWS=1000] [PG=postgresql+psycopg://…]
 	$(PY) bench/table_import.py --rows $${ROWS:-1000} $(if $(PG),--pg "$(PG)")
 
+bench-maps: $(APP_VENV)/.installed ## boundary load, pin look-up, city map SVG and map query times (bench/maps.py)
+	$(PY) bench/maps.py
+
 bench-turns: venvs train ## concurrent conversations against the running stack (bench/turns.py)
 	$(PY) bench/turns.py
 
@@ -139,4 +142,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-extraction bench-wechat wechat-menu import bench-import
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu import bench-import

@@ -26,6 +26,7 @@ from bot.intake import (
     ambiguity_message,
     build_draft,
     interpret,
+    pin_notice,
     summary_variables,
     triage,
 )
@@ -99,18 +100,24 @@ class AskSlotAction(Action):
     def question(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def question_for(self, tracker: Tracker) -> dict[str, Any]:
+        """The question as this conversation needs it (the area's numbered choices)."""
+        candidates = tracker.get_slot("place_candidates") if self.slot == "area" else None
+        if candidates:
+            # a place name several towns share: one question with numbered choices
+            return ambiguity_message(None, list(candidates))
+        return self.question()
+
     def name(self) -> str:
         return f"action_ask_{self.slot}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        candidates = tracker.get_slot("place_candidates") if self.slot == "area" else None
-        if candidates:
-            # a place name several towns share: one question with numbered choices
-            dispatcher.utter_message(**ambiguity_message(None, list(candidates)))
-            return [then_listen()]
-        dispatcher.utter_message(**self.question())
+        notice = pin_notice(latest_text(tracker), message_metadata(tracker), context())
+        if notice is not None:
+            dispatcher.utter_message(**notice)  # the pin just sent is outside the city
+        dispatcher.utter_message(**self.question_for(tracker))
         return [then_listen()]
 
 
@@ -129,16 +136,11 @@ class ActionAskCategories(AskSlotAction):
     def question(self) -> dict[str, Any]:
         return texts.message("citizen", "ask.categories")
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    def question_for(self, tracker: Tracker) -> dict[str, Any]:
         found = tracker.get_slot("categories_found")
         if not found:
-            return await super().run(dispatcher, tracker, domain)
-        dispatcher.utter_message(
-            **texts.message("citizen", "ask.categories_more", categories="、".join(found))
-        )
-        return [then_listen()]
+            return self.question()
+        return texts.message("citizen", "ask.categories_more", categories="、".join(found))
 
 
 class ActionAskLocation(AskSlotAction):

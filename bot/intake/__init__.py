@@ -9,7 +9,7 @@ from bot.intake.context import Context
 from bot.intake.drafts import build_draft
 from bot.intake.messages import interpret
 from bot.intake.opening import Triage, triage
-from bot.intake.places import ambiguity_message
+from bot.intake.places import ambiguity_message, pin_notice
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.status import Lookup, asks_status, look_up, may_view, status_variables
 from bot.intake.summary import summary_variables
@@ -27,6 +27,7 @@ __all__ = [
     "interpret",
     "look_up",
     "may_view",
+    "pin_notice",
     "status_variables",
     "summary_variables",
     "triage",

@@ -14,7 +14,11 @@ from typing import Any
 from bot.intake.categories import fine_categories
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
-from bot.intake.places import pin_coordinates
+from bot.intake.places import (
+    pin_area_slots,
+    pin_coordinates,
+    pin_place,
+)
 from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, ReportSlots, media_evidence
 from bot.intake.status import asks_status
 from bot.intake.turn import Turn, Update
@@ -43,9 +47,9 @@ NON_REPORT_INTENTS = frozenset(
 REPORT_INTENTS = frozenset({"report_problem", "inform", "correct_report"})
 #: Inside a report, an answer the classifier took for one of these is still the answer asked
 #: for (「恒安物业服务有限公司」 is no handoff); only these are never answers.
-NEVER_ANSWERS = frozenset(
-    {"ask_reward", "handoff", "cancel", "feedback_satisfied", "feedback_unsatisfied"}
-)
+#: (An answer the classifier took for feedback on a past result, 「不晓得，晚上拉来的」, is still the
+#: answer: the feedback rules only apply outside a report.)
+NEVER_ANSWERS = frozenset({"ask_reward", "handoff", "cancel"})
 #: Short courtesies (「谢谢」「你好」) are no answer either; longer messages with them are.
 COURTESIES = frozenset({"greet", "goodbye", "thank"})
 MAX_COURTESY_CHARS = 6
@@ -109,8 +113,17 @@ def interpret(
         return upd
     label = pin_label(text)
     pin = label is not None
+    where = None
     if pin:
-        upd.slots.update(pin_coordinates(metadata))
+        coordinates = pin_coordinates(metadata)
+        where = pin_place(coordinates, ctx)
+        if where is not None and not where.in_city:
+            # Not ours: the pin is not kept and the question is asked again; the question
+            # says why (places.pin_notice), as Rasa drops a slot mapping's messages.
+            if form_active and requested_slot:
+                upd.slots[requested_slot] = None
+            return upd
+        upd.slots.update(coordinates)
         text = label or text
         if form_active and requested_slot and requested_slot not in ("location", "area"):
             upd.slots[requested_slot] = None  # a pin answers where, not this question
@@ -151,5 +164,8 @@ def interpret(
     # Everything else this message reveals fills empty slots only.
     for slot in EXTRACTED:
         upd.slots.update(HANDLERS.extract(slot, turn, upd))
+    if where is not None and ("location" in upd.slots or turn.empty("area", upd)):
+        # The pin answers where: its coordinates decide the county (point-in-polygon).
+        upd.slots.update(pin_area_slots(where, {**slots, **upd.slots}, ctx))
     # Place candidates are asked about by the area question (action_ask_area), numbered.
     return upd

@@ -17,6 +17,7 @@ from bot import texts
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft
 from bot.intake.messages import REPORT_INTENTS, interpret
+from bot.intake.places import pin_notice
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.values import MAX_EXTRACT_CHARS
 from bot.nlp.pipeline import read
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 #: The `scope` slot's values (domain.yml); the rules branch on them.
 Outcome = Literal["report", "amend", "elsewhere", "unclear"]
+
+
+#: Intents whose triage only says where to go for a matter that is not ours (elsewhere), else
+#: unclear: the rules then do what was asked (a human).
+REDIRECT_ONLY = frozenset({"handoff"})
 
 
 @dataclass
@@ -71,6 +77,11 @@ def triage(
         # The report was read back and not yet filed: these details amend it (the slot mapping
         # applied them already); it is read back again.
         return Triage("amend")
+    notice = pin_notice(text, metadata, ctx)
+    if notice is not None:
+        # A pin outside the deployment city to start with: not ours, said where it is.
+        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+        return Triage("elsewhere", {**cleared, "scope_rule": None}, [notice])
     ex = read(text[:MAX_EXTRACT_CHARS], ctx.province, ctx.city)
     scope = decide(text, ex.pollution_types or ex.categories)
     if scope.verdict == "elsewhere" and scope.topic is not None:
@@ -81,6 +92,10 @@ def triage(
             {**cleared, "scope_rule": None},
             [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
         )
+    if intent in REDIRECT_ONLY:
+        # 「扣我工资…这个找哪个」 was taken for a request for a human: say where to go when it is
+        # not ours; otherwise the handoff is what they asked for, not a report.
+        return Triage("unclear")
     named_something = bool(ex.polluter or (ex.place and (ex.place.district or ex.place.town)))
     if scope.verdict == "unclear" and not (
         intent in REPORT_INTENTS and (intent == "report_problem" or named_something)

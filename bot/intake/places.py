@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import texts
+from bot.exceptions import BoundariesUnavailable
+from bot.geo import Located, locate
 from bot.intake.context import Context
 from bot.intake.values import clip
 from bot.nlp.extraction import Extraction, extract
-from bot.nlp.extraction.answers import candidate_words
+from bot.nlp.extraction.answers import candidate_words, pin_label
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +95,69 @@ def pin_coordinates(metadata: Mapping[str, Any] | None) -> dict[str, float]:
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return {}
     return {"latitude": lat, "longitude": lng}
+
+
+def pin_place(coordinates: Mapping[str, float], ctx: Context) -> Located | None:
+    """Where a pin's coordinates are (point-in-polygon on the boundary data), or None when
+    there are no coordinates or no boundary data (then the label alone says where)."""
+    if not coordinates:
+        return None
+    try:
+        return locate(
+            coordinates["latitude"],
+            coordinates["longitude"],
+            province=ctx.province,
+            city=ctx.city,
+        )
+    except BoundariesUnavailable:
+        logger.warning("no boundary data: a pin's place is read from its label only", exc_info=True)
+        return None
+
+
+def pin_notice(
+    text: str, metadata: Mapping[str, Any] | None, ctx: Context
+) -> dict[str, Any] | None:
+    """What to tell a citizen whose message is a pin outside the deployment city, else None.
+
+    The report form's questions say it (actions.report.AskSlotAction), not the slot mapping
+    that refuses the pin: Rasa 3.6 keeps only the SlotSet events of a custom slot mapping
+    (ActionExtractSlots._execute_validation_action) and drops its messages."""
+    if pin_label((text or "").strip()) is None:
+        return None
+    where = pin_place(pin_coordinates(metadata), ctx)
+    if where is None or where.in_city:
+        return None
+    return outside_city_message(where, ctx)
+
+
+def outside_city_message(where: Located, ctx: Context) -> dict[str, Any]:
+    """Said to a citizen whose pin is outside the deployment city: where it is, where to go."""
+    if where.province:
+        return texts.message("citizen", "pin.outside_city", place=where.text, city=ctx.city)
+    return texts.message("citizen", "pin.outside_city_unknown", city=ctx.city)
+
+
+def pin_area_slots(where: Located, current: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """The area of a pin inside the city: its coordinates decide the county. A town the label
+    names is kept when it lies in that county; a county the label names otherwise is replaced
+    (the label is the map's nearest point of interest, the coordinates are where they stood)."""
+    parts = current.get("area_parts")
+    parts = parts if isinstance(parts, Mapping) else {}
+    if where.district and parts.get("district") == where.district:
+        return {}  # the label said the same county (its town, if any, is in it)
+    candidates = [str(c) for c in current.get("place_candidates") or []]
+    in_county = [c for c in candidates if where.district and where.district in c]
+    if len(in_county) == 1:
+        return area_slots_from_candidate(in_county[0], ctx)  # 太平镇: the one in this county
+    if parts.get("district"):
+        logger.info("pin: label names %s, coordinates %s", parts.get("district"), where.district)
+    return {
+        "area": where.text,
+        "area_parts": {
+            "province": where.province,
+            "city": where.city,
+            "district": where.district,
+            "town": None,
+        },
+        "place_candidates": None,
+    }

@@ -6,12 +6,15 @@ import re
 from typing import Any
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.report import (
     ActionAskArea,
     ActionAskCategories,
     ActionAskContact,
+    ActionAskLocation,
+    ActionAskPolluter,
     ActionExtractReportSlots,
     ActionReportSummary,
     ActionSubmitReport,
@@ -250,3 +253,54 @@ async def test_triage_tells_where_a_matter_that_is_not_ours_goes(
     assert values["description"] is None  # what the citizen said is not kept as a report
     [message] = dispatcher.messages
     assert "12333" in message["text"]
+
+
+def _wechat_pin(lat: float, lng: float, requested_slot: str, **slots: Any) -> Tracker:
+    """A WeChat citizen's tracker whose latest message is a location pin."""
+    text = "[位置] 四川省德阳市旌阳区某路"
+    latest = {
+        "text": text,
+        "intent": {"name": "inform", "confidence": 0.9},
+        "entities": [],
+        "metadata": {"location": {"latitude": lat, "longitude": lng}},
+    }
+    events = [{"event": "user", "text": text, "parse_data": latest, "input_channel": "wechat"}]
+    return Tracker(
+        "oWeChatCitizen01",
+        {"requested_slot": requested_slot, **slots},
+        latest,
+        events,
+        False,
+        None,
+        {"name": "report_form"},
+        "action_listen",
+    )
+
+
+@pytest.mark.parametrize(
+    "action", [ActionAskLocation(), ActionAskPolluter(), ActionAskCategories()]
+)
+async def test_the_question_after_a_pin_outside_the_city_says_why_first(
+    action: Any, dispatcher: CollectingDispatcher
+) -> None:
+    slot = action.slot
+    tracker = _wechat_pin(31.13, 104.40, slot, categories_found=["大气"])
+    await action.run(dispatcher, tracker, {})
+    notice, question = dispatcher.messages
+    assert "四川省德阳市旌阳区" in notice["text"] and "不在绵阳市范围内" in notice["text"]
+    assert "不在绵阳市" not in question["text"]
+
+
+async def test_the_question_after_a_pin_inside_the_city_is_just_the_question(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    await ActionAskLocation().run(dispatcher, _wechat_pin(31.512, 104.712, "location"), {})
+    assert len(dispatcher.messages) == 1 and "哪里" in dispatcher.messages[0]["text"]
+
+
+async def test_a_rest_clients_pin_metadata_is_not_read(dispatcher: CollectingDispatcher) -> None:
+    """Only WeChat sets pins; a REST client's metadata is never read (actions.common)."""
+    tracker = _wechat_pin(31.13, 104.40, "location")
+    tracker.events[0]["input_channel"] = "rest"
+    await ActionAskLocation().run(dispatcher, tracker, {})
+    assert len(dispatcher.messages) == 1

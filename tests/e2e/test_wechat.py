@@ -287,6 +287,30 @@ def test_voice_with_and_without_recognition(wechat: WeChatEnv) -> None:
     assert rows == [("voice", hashlib.sha256(data).hexdigest(), len(data))]
 
 
+def test_a_pin_outside_the_city_is_said_so_and_a_pin_inside_decides_the_county(
+    wechat: WeChatEnv,
+) -> None:
+    """Point-in-polygon on the real boundary files, in the action server: a pin in 德阳 is not
+    kept (the citizen is told, politely, and asked again); a pin without a label in 游仙区 gets
+    its county from the coordinates alone."""
+    citizen = Citizen(wechat)
+    assert "描述" in citizen.say("我要举报", "描述")
+    assert "还有什么问题" in citizen.say("有个厂在冒黑烟，味道呛得很", "还有什么问题")
+    assert "哪里" in citizen.say("没有了", "哪里")
+    citizen.post("location", lat="31.130000", lng="104.400000", label="四川省德阳市旌阳区某某路")
+    told = citizen.replies("不在绵阳市范围内")
+    assert "四川省德阳市旌阳区" in told and "12345" in told, citizen.transcript()
+    if "哪里" not in told:
+        citizen.replies("哪里")  # the place question again
+    citizen.post("location", lat="31.532800", lng="104.889460", label="")
+    assert "什么时候" in citizen.replies("什么时候"), citizen.transcript()
+    assert "哪家单位" in citizen.say("每天晚上", "哪家单位")
+    assert "证据" in citizen.say("不清楚", "证据")
+    assert "手机" in citizen.say("没有", "手机")
+    summary = citizen.say("匿名", "对吗")
+    assert "游仙区" in summary and "德阳" not in summary, summary
+
+
 # -- a whole report from WeChat, and the status update back ------------------------------------
 def test_report_with_photo_and_pin_then_status_pushed_back(wechat: WeChatEnv) -> None:
     citizen = Citizen(wechat)

@@ -131,6 +131,25 @@ _BAD_SHORTS = frozenset(
         "阳泉",
         "通化",
         "七台",
+        # everyday words for places people describe (饮马大桥桥脚, 河边那块坝子): not the towns
+        # 大桥镇, 坝子乡 … unless written in full
+        "大桥",
+        "坝子",
+        "新桥",
+        "石桥",
+        "高桥",
+        "河边",
+        "桥头",
+        "大坝",
+        "新村",
+        "码头",
+        "渡口",
+        "河坝",
+        "沙坝",
+        "老街",
+        "新街",
+        "花园",
+        "中心",
     }
 )
 #: Town-level units named only by what kind of zone they are (化工园区, 物流园区, 县经济开发区):

@@ -202,8 +202,13 @@ def _drop_context(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
     out: list[Hit] = []
     for h, is_weak in zip(hits, weak, strict=True):
         if is_weak and not h.negated:
-            if h.word in lex.place_words:
-                lo, hi = 0, len(text) + 1  # 「旁边有片农田。厂里天天冒黑烟」 is smoke only
+            if h.word in lex.place_words or (
+                h.fine_type == "噪声" and not lex.weak.get(h.word, ("",))
+            ):
+                # 「旁边有片农田。厂里天天冒黑烟」 is smoke only; 「楼顶装了基站。老人睡不好」 is the
+                # base station: a place, or a lost night's sleep, counts only in a message that
+                # names nothing else
+                lo, hi = 0, len(text) + 1
             else:
                 lo = max(b for b in bounds if b <= h.start)
                 hi = min(b for b in bounds if b > h.start)

@@ -21,6 +21,7 @@ from bot import texts
 from bot.casework import access, deadlines
 from bot.casework.accounts import StaffMember
 from bot.casework.catalog import categories, statuses
+from bot.casework.geography import map_figures
 from bot.casework.ledger import CHANNEL_LABELS, SORT_LABELS, IssueFilter, IssueRecord, Ledger
 from bot.casework.routing import departments
 from bot.clock import utcnow
@@ -34,6 +35,7 @@ from bot.web.console.formatting import (
     shorten,
     status_label,
 )
+from bot.web.console.maps import city_map
 from bot.web.console.pages import SettingsDep, StoreDep, render_page, router
 from bot.web.console.security import Member
 
@@ -155,6 +157,12 @@ def issue_list(
     ledger = Ledger(store, settings.timezone)
     issues, total, more = ledger.page(f, page=page, size=size, now=now)
     pages = max(1, math.ceil(total / size))
+    shown = city_map(
+        map_figures(ledger, f, now=now),
+        province=settings.deployment_province,
+        city=settings.deployment_city,
+        map_id="ledger-map",
+    )
     return render_page(
         request,
         "issues.html",
@@ -180,4 +188,5 @@ def issue_list(
         sorts=list(SORT_LABELS.items()),
         page_sizes=PAGE_SIZES,
         selected_statuses=set(request.query_params.getlist("status")),
+        city_map=shown,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -11,10 +13,12 @@ from fastapi.responses import HTMLResponse
 
 from bot import texts
 from bot.casework import access
-from bot.casework.ledger import Ledger
+from bot.casework.geography import map_figures
+from bot.casework.ledger import IssueFilter, Ledger
 from bot.clock import utcnow
 from bot.exceptions import InvalidReport
 from bot.web.console import charts
+from bot.web.console.maps import city_map
 from bot.web.console.pages import SettingsDep, StoreDep, render_page, router
 from bot.web.console.security import Member
 
@@ -23,6 +27,12 @@ logger = logging.getLogger(__name__)
 
 def _percent(rate: float | None) -> str:
     return f"{rate:.0%}" if rate is not None else "—"
+
+
+def _placed(by_district: Counter[str]) -> Counter[str]:
+    """The monthly figures' districts, with their label for "no district" back to ""."""
+    none = texts.table("staff", "ledger.monthly")["no_district"]
+    return Counter({("" if name == none else name): n for name, n in by_district.items()})
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -40,8 +50,20 @@ def monthly_report(
     year, mon = (int(month[:4]), int(month[5:])) if month else (local.year, local.month)
     if not 1 <= mon <= 12:
         raise InvalidReport(texts.text("staff", "console.errors.bad_month"))
-    figs = Ledger(store, settings.timezone).monthly(
-        year, mon, now=now, scope_department=access.scope_department(member)
+    ledger = Ledger(store, settings.timezone)
+    scope = access.scope_department(member)
+    figs = ledger.monthly(year, mon, now=now, scope_department=scope)
+    first = date(year, mon, 1)
+    month_filter = IssueFilter(
+        date_from=first,
+        date_to=date(year + (mon == 12), mon % 12 + 1, 1) - timedelta(days=1),
+        scope_department=scope,
+    )
+    shown = city_map(
+        map_figures(ledger, month_filter, now=now, counts=_placed(figs.by_district)),
+        province=settings.deployment_province,
+        city=settings.deployment_city,
+        map_id="report-map",
     )
     prev = f"{year - (mon == 1)}-{(mon - 2) % 12 + 1:02d}"
     nxt = f"{year + (mon == 12)}-{mon % 12 + 1:02d}"
@@ -79,4 +101,5 @@ def monthly_report(
             [(k, figs.satisfaction[k]) for k in sat if figs.satisfaction[k]],
             title=title["satisfaction"],
         ),
+        city_map=shown,
     )

@@ -346,3 +346,16 @@ def test_answers_about_the_place_add_no_category() -> None:
         ctx=CTX,
     )
     assert "categories" not in upd.slots
+
+
+@pytest.mark.parametrize("intent", ["feedback_unsatisfied", "feedback_satisfied", "deny"])
+def test_an_answer_taken_for_feedback_is_still_the_answer(intent: str) -> None:
+    """「不晓得，晚上拉来的」 to 「是哪家单位造成的？」 was classified as feedback on a past result
+    and the form stalled on it."""
+    got = answer("不晓得，晚上拉来的", "polluter", intent=intent)
+    assert got.get("polluter")
+
+
+@pytest.mark.parametrize("intent", ["handoff", "cancel", "ask_reward"])
+def test_these_are_never_answers(intent: str) -> None:
+    assert "polluter" not in answer("转人工", "polluter", intent=intent)

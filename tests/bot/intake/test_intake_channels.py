@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from bot.intake import Context, build_draft, interpret
+from bot.intake import Context, build_draft, interpret, pin_notice, triage
 from bot.intake.places import pin_coordinates
 
 CTX = Context()
-PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}
+PIN = {"location": {"latitude": 31.512, "longitude": 104.712, "precision": 15.0}}  # 涪城区
+YOUXIAN_PIN = {"location": {"latitude": 31.5328, "longitude": 104.88946}}  # 游仙区
 
 
 def ask(
@@ -69,10 +70,74 @@ def test_pin_answers_where_with_area_and_coordinates() -> None:
 
 
 def test_pin_during_another_question_fills_the_place_and_asks_again() -> None:
-    slots = ask("polluter", "[位置] 四川省绵阳市游仙区石马镇", metadata=PIN)
+    slots = ask("polluter", "[位置] 四川省绵阳市游仙区石马镇", metadata=YOUXIAN_PIN)
     assert slots["polluter"] is None
+    assert slots["area_parts"]["district"] == "游仙区"
     assert slots["area_parts"]["town"] == "石马镇"
+    assert slots["latitude"] == 31.5328
+
+
+def test_the_pins_coordinates_decide_the_county_not_its_label() -> None:
+    """The label names 游仙区, the coordinates are in 涪城区 (point-in-polygon on the real
+    boundary files): the county is 涪城区, and the label's town (in 游仙区) is not kept."""
+    slots = ask("location", "[位置] 四川省绵阳市游仙区石马镇", metadata=PIN)
+    assert slots["area_parts"]["district"] == "涪城区"
+    assert slots["area_parts"]["town"] is None
+    assert slots["area"] == "四川省绵阳市涪城区"
     assert slots["latitude"] == 31.512
+
+
+def test_a_pin_without_a_label_gets_its_county_from_the_coordinates() -> None:
+    slots = ask("location", "[位置] 北纬31.53280 东经104.88946", metadata=YOUXIAN_PIN)
+    assert slots["area_parts"] == {
+        "province": "四川省",
+        "city": "绵阳市",
+        "district": "游仙区",
+        "town": None,
+    }
+    assert (slots["latitude"], slots["longitude"]) == (31.5328, 104.88946)
+
+
+DEYANG = {"location": {"latitude": 31.13, "longitude": 104.40}}  # 德阳市旌阳区
+
+
+def test_a_pin_outside_the_city_is_not_kept_and_the_question_is_asked_again() -> None:
+    upd = interpret(
+        "[位置] 四川省绵阳市涪城区青义镇",  # a label can say anything; the coordinates decide
+        intent="inform",
+        requested_slot="location",
+        form_active=True,
+        slots={},
+        ctx=CTX,
+        metadata=DEYANG,
+    )
+    assert upd.slots == {"location": None, "report_messages": ["[位置] 四川省绵阳市涪城区青义镇"]}
+    # Rasa drops a slot mapping's messages: the question (pin_notice) says why.
+    assert upd.messages == []
+
+
+def test_the_notice_for_a_pin_outside_the_city_says_where_it_is() -> None:
+    notice = pin_notice("[位置] 四川省德阳市旌阳区某路", DEYANG, CTX)
+    assert notice is not None
+    assert "您发送的位置在四川省德阳市旌阳区，不在绵阳市范围内" in notice["text"]
+    assert "12345" in notice["text"] and "重新发送位置" in notice["text"]
+    abroad = pin_notice("[位置] ", {"location": {"latitude": 1.29, "longitude": 103.85}}, CTX)
+    assert abroad is not None and abroad["text"].startswith("您发送的位置不在绵阳市范围内")
+    assert pin_notice("[位置] 涪城区", PIN, CTX) is None  # inside
+    assert pin_notice("德阳那边", DEYANG, CTX) is None  # not a pin message
+    assert pin_notice("[位置] 某处", {}, CTX) is None  # a pin without coordinates
+
+
+def test_a_pin_outside_the_city_as_the_first_message_is_not_ours() -> None:
+    result = triage(
+        "[位置] 四川省德阳市旌阳区某路", intent="inform", slots={}, ctx=CTX, metadata=DEYANG
+    )
+    assert result.outcome == "elsewhere"
+    assert "不在绵阳市范围内" in result.messages[0]["text"]
+    inside = triage(
+        "[位置] 四川省绵阳市涪城区青义镇", intent="inform", slots={}, ctx=CTX, metadata=PIN
+    )
+    assert inside.outcome != "elsewhere"
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,9 @@ from bot.nlp.extraction import extract
         ("厂里把纸渣一车一车拉到后山的沟里倒", {"固废"}),
         ("洗车的水往塘里放，水都是灰白色的", {"水"}),
         ("养殖户把死鸡扔在路边的沟里", {"固废"}),
+        # a lost night's sleep is noise only when nothing else in the message explains it
+        ("楼顶新装的基站辐射大。住顶楼的老人这阵子睡不好", {"辐射"}),
+        ("隔壁厂房的机器整夜运转，我们睡不着", {"噪声"}),
         # homophone typos typed on a phone: 燥音/躁音 for 噪音, 汽味 for 气味
         ("切割机的燥音吵得人心慌", {"噪声"}),
         ("冷库的压缩机躁音一晚上不停", {"噪声"}),
