@@ -115,6 +115,9 @@ test: lint types validate test-unit test-stories test-e2e ## everything CI runs
 bench-console: $(APP_VENV)/.installed ## console list/search/export latency with 100,000 issues (bench/console.py)
 	$(PY) bench/console.py
 
+bench-import: $(APP_VENV)/.installed ## hand-over table import speed with invented rows (bench/table_import.py): make bench-import [ROWS=1000] [PG=postgresql+psycopg://…]
+	$(PY) bench/table_import.py --rows $${ROWS:-1000} $(if $(PG),--pg "$(PG)")
+
 bench-maps: $(APP_VENV)/.installed ## boundary load, pin look-up, city map SVG and map query times (bench/maps.py)
 	$(PY) bench/maps.py
 
@@ -129,10 +132,14 @@ bench-extraction: $(APP_VENV)/.installed ## extraction against labelled complain
 bench-wechat: venvs train ## 50 simulated WeChat citizens file reports through the webhook (bench/wechat_load.py)
 	$(PY) bench/wechat_load.py
 
+import: $(APP_VENV)/.installed ## register a hand-over table: make import FILE=table.xlsx SOURCE=督察交办 [BATCH=第3批] [DRY_RUN=1] [REPORT=attention.csv]
+	@test -n "$(FILE)" -a -n "$(SOURCE)" || { echo "usage: make import FILE=table.xlsx|table.csv SOURCE=督察交办 [BATCH=第3批] [DRY_RUN=1] [REPORT=file.csv]"; exit 2; }
+	$(PY) -m bot.ops.table_import "$(FILE)" --source "$(SOURCE)" $(if $(BATCH),--batch "$(BATCH)") $(if $(DRY_RUN),--dry-run) $(if $(REPORT),--report "$(REPORT)") --actor "$${USER:-import}"
+
 wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs WECHAT_APP_ID, WECHAT_SECRET)
 	$(RASA_VENV)/bin/python -m connectors.wechat_menu install
 
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu
+.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu import bench-import

@@ -46,6 +46,8 @@ LOADERS: dict[str, tuple[str, ...]] = {
     "bot.nlp.scope": ("scope_file",),
     "connectors.wechat_support": ("settings",),
     "bot.casework.catalog": ("categories", "statuses"),
+    "bot.casework.sources": ("sources",),
+    "bot.intake.tables": ("columns_file",),
     "bot.casework.deadlines": ("calendar", "deadlines_file"),
     "bot.casework.routing": ("responsibility",),
     "bot.casework.duplicates": ("duplicates_file",),

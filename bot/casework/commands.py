@@ -202,7 +202,9 @@ class CaseWork:
 
     def _restart_deadline(self, issue: Issue, now: datetime) -> None:
         pol = deadlines.policy(self.settings)
-        issue.handle_due = deadlines.handle_due(now, issue.categories, pol)
+        issue.handle_due = deadlines.handle_due(
+            now, issue.categories, pol, source=issue.source, handed_over=issue.handed_over_at
+        )
 
     def route(
         self,

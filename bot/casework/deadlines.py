@@ -1,7 +1,8 @@
 """办理时限: working-day deadlines for accepting and handling issues, and overdue flags.
 
 Accept within 1 working day of registration; handle within N working days of acceptance, N per
-category (bot/data/deadlines.yml, overridable in settings). Weekends, public holidays and 调休
+category and per registration source (bot/data/deadlines.yml, overridable in settings); an item a
+source handed over (督察交办) counts from its hand-over time. Weekends, public holidays and 调休
 make-up working days come from bot/data/holidays.yml. A deadline is the end of the last working
 day (23:59:59 local time), which is how offices read "5个工作日内".
 """
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import datafiles, texts
 from bot.casework.catalog import categories
+from bot.casework.sources import sources
 from bot.config import DATA_DIR, Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -116,12 +118,16 @@ class Policy:
     handle_days: dict[str, int]
     soon_due_days: int
     timezone: str = "Asia/Shanghai"
+    #: 办理 limits by registration source (bot/data/sources.yml).
+    source_days: dict[str, int] = field(default_factory=dict)
 
-    def handle_days_for(self, categories: Sequence[str]) -> int:
-        """The shortest limit among the issue's categories: the stricter department wins."""
+    def handle_days_for(self, categories: Sequence[str], source: str | None = None) -> int:
+        """The shortest limit among the issue's categories and its source: the stricter wins."""
         default = self.handle_days.get("default", 15)
-        limits = [self.handle_days.get(c, default) for c in categories]
-        return min(limits) if limits else default
+        limits = [self.handle_days.get(c, default) for c in categories] or [default]
+        if source in self.source_days:
+            limits.append(self.source_days[source])
+        return min(limits)
 
 
 @dataclass(frozen=True)
@@ -131,8 +137,15 @@ class DeadlinesFile:
     accept_days: int
     soon_due_days: int
     handle_days: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        named = sources()
+        for name, days in self.sources.items():
+            if name not in named:
+                raise datafiles.Invalid(f"{name} is not a source of sources.yml", "sources", name)
+            if days < 1:
+                raise datafiles.Invalid("must be at least 1 working day", "sources", name)
         if self.accept_days < 1:
             raise datafiles.Invalid("must be at least 1 working day", "accept_days")
         if self.soon_due_days < 0:
@@ -167,6 +180,7 @@ def policy(settings: Settings | None = None) -> Policy:
             settings.soon_due_days if settings.soon_due_days is not None else loaded.soon_due_days
         ),
         timezone=settings.timezone,
+        source_days=dict(loaded.sources),
     )
 
 
@@ -188,9 +202,18 @@ def accept_due(created: datetime, pol: Policy, cal: Calendar | None = None) -> d
 
 
 def handle_due(
-    accepted: datetime, categories: Sequence[str], pol: Policy, cal: Calendar | None = None
+    accepted: datetime,
+    categories: Sequence[str],
+    pol: Policy,
+    cal: Calendar | None = None,
+    *,
+    source: str | None = None,
+    handed_over: datetime | None = None,
 ) -> datetime:
-    return due_after(accepted, pol.handle_days_for(categories), pol, cal)
+    """From acceptance, or from the hand-over when the source handed the item over earlier (an
+    inspection team's clock starts when it hands the batch over, not when the city accepts it)."""
+    start = min(accepted, handed_over) if handed_over is not None else accepted
+    return due_after(start, pol.handle_days_for(categories, source), pol, cal)
 
 
 def flag(

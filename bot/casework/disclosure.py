@@ -132,7 +132,7 @@ def _columns() -> list[Any]:
     ]
     receipt = origin.column(origin.RECEIPT_NO)
     if receipt is not None:
-        cols.append(receipt.label("receipt_no"))
+        cols.append(receipt.label(origin.RECEIPT_NO))
     return cols
 
 

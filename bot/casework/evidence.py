@@ -38,7 +38,8 @@ from bot.config import DATA_DIR
 
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"image", "video", "voice", "link"})
+#: document: a PDF or Word/Excel file staff attach when registering (bot/casework/attachments.py).
+KINDS = frozenset({"image", "video", "voice", "link", "document"})
 
 
 @dataclass(frozen=True)

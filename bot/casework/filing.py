@@ -45,7 +45,9 @@ def enrich(
     pol = deadlines.policy(settings)
     issue.accept_due = deadlines.accept_due(now, pol)
     # Provisional: counted again from the moment of acceptance (casework.accept).
-    issue.handle_due = deadlines.handle_due(now, issue.categories, pol)
+    issue.handle_due = deadlines.handle_due(
+        now, issue.categories, pol, source=issue.source, handed_over=issue.handed_over_at
+    )
     duplicates.detect(
         session,
         issue,

@@ -84,6 +84,17 @@ class Issue(Base):
     call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: A borderline matter (bot/data/scope.yml, migration 0007): the rule it matched, for staff.
     scope_rule: Mapped[str | None] = mapped_column(String(300))
+    #: Registration by staff (migration 0008; bot/casework/sources.py): where a report not made
+    #: through a chat channel came from (来信, 督察交办 … as in bot/data/sources.yml), the
+    #: sender's own number for it (受理编号, unique per source), the hand-over batch (第N批)
+    #: and time (交办时间), and the table import that brought it in.
+    source: Mapped[str | None] = mapped_column(String(16), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    batch: Mapped[str | None] = mapped_column(String(32), index=True)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    import_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_runs.id", ondelete="SET NULL"), index=True
+    )
 
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -267,6 +278,33 @@ Index("ix_issues_department_created", Issue.department, Issue.created_at)
 Index("ix_issues_district_created", Issue.district, Issue.created_at)
 #: The 曝光台 and the monthly 公开情况一览表: finished issues by the moment of 办结.
 Index("ix_issues_status_resolved", Issue.status, Issue.resolved_at)
+#: One issue per (source, 受理编号): importing a hand-over table twice adds nothing. Rows without
+#: a number (NULL) are not constrained, on SQLite and PostgreSQL alike.
+Index("uq_issues_source_external_ref", Issue.source, Issue.external_ref, unique=True)
+
+
+class ImportRun(Base):
+    """One import of a hand-over table (bot/ops/table_import.py): who, what file, what came of it.
+
+    The report rows (those that need attention) are kept with the run, so the console can offer
+    them for download later; they hold row numbers, 受理编号 and reasons, not the complaint text.
+    """
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    batch: Mapped[str | None] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    existing: Mapped[int] = mapped_column(Integer, default=0)
+    attention: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 # -- channels (migration 0002; see bot/casework/evidence.py, bot/casework/notify.py) ---------------------------------

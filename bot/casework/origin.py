@@ -1,12 +1,11 @@
 """Where an issue came from, as publishing reads it: its source, its 受理编号 and its batch.
 
 Migration 0008 (issue 18, parts 1–2: 登记 for every source and batch import) adds the issue's
-`source` (督察交办, 来信, 网格员巡查…), `receipt_no` (受理编号 of a hand-over table) and `batch_no`
-(第N批). Until then these accessors fall back on what the ledger has: the channel's label as the
-source, the ticket as the 受理编号, no batch. Once the columns exist the fallbacks are not used:
-everything about an issue's origin that bot/casework/results.py and bot/casework/disclosure.py
-need goes through this module, so merging 0008 changes nothing here but possibly `SOURCE`,
-`RECEIPT_NO` and `BATCH_NO` if the columns are named otherwise.
+`source` (督察交办, 来信, 网格员巡查… as in bot/data/sources.yml), `external_ref` (受理编号 of a
+hand-over table) and `batch` (第N批). Issues without them (chat channels, hotline) fall back on
+what the ledger has: the channel's label as the source, the ticket as the 受理编号, no batch.
+Everything about an issue's origin that bot/casework/results.py and bot/casework/disclosure.py
+need goes through this module.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ logger = logging.getLogger(__name__)
 
 #: The columns of migration 0008, by name.
 SOURCE = "source"
-RECEIPT_NO = "receipt_no"
-BATCH_NO = "batch_no"
+RECEIPT_NO = "external_ref"
+BATCH_NO = "batch"
 
 
 def _text(value: Any) -> str:

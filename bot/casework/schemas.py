@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from bot.casework.catalog import categories
+from bot.casework.sources import sources
 from bot.nlp.privacy import normalise_phone
 
 Channel = Literal["rest", "wechat", "hotline", "staff", "open311"]
@@ -42,6 +43,22 @@ class IssueDraft(BaseModel):
     call_started_at: AwareDatetime | None = None
     #: A borderline matter: the scope rule it matched (bot/data/scope.yml), shown to staff.
     scope_rule: str | None = Field(default=None, max_length=300)
+    #: Registered by staff (migration 0008): 登记来源 (bot/data/sources.yml), 受理编号, batch
+    #: (第N批), 交办时间 and the table import it came with.
+    source: str | None = Field(default=None, max_length=16)
+    external_ref: str | None = Field(default=None, max_length=64)
+    batch: str | None = Field(default=None, max_length=32)
+    handed_over_at: AwareDatetime | None = None
+    import_run_id: int | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value not in sources():
+            raise ValueError(f"unknown source: {value}")
+        return value
 
     @field_validator("categories")
     @classmethod
@@ -121,6 +138,12 @@ class IssueView(BaseModel):
     agent_id: str | None = None
     scope_rule: str | None = None
     call_started_at: datetime | None = None
+    # Registration by staff (migration 0008)
+    source: str | None = None
+    external_ref: str | None = None
+    batch: str | None = None
+    handed_over_at: datetime | None = None
+    import_run_id: int | None = None
     # Results for publication, recorded at 办结 (migration 0009, bot/casework/results.py)
     verification: str | None = None
     verdict: str | None = None

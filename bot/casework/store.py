@@ -73,10 +73,15 @@ class CaseStore:
         """Files a confirmed report. Returns the issue and whether it was new.
 
         Filing the same `client_ref` again returns the issue filed the first time, so a
-        citizen's retry after a timeout never creates a second issue.
+        citizen's retry after a timeout never creates a second issue; a source's item filed again
+        under its number (source, 受理编号) returns the first issue too.
         """
         if draft.client_ref:
             existing = self._by_client_ref(draft.client_ref)
+            if existing is not None:
+                return existing, False
+        if draft.source and draft.external_ref:
+            existing = self.by_external_ref(draft.source, draft.external_ref)
             if existing is not None:
                 return existing, False
         now = now or utcnow()
@@ -96,7 +101,9 @@ class CaseStore:
                         actor="system",
                         from_status=None,
                         to_status="received",
-                        note=texts.text("staff", "casework.filed_note", channel=draft.channel),
+                        note=texts.text(
+                            "staff", "casework.filed_note", channel=draft.source or draft.channel
+                        ),
                     )
                 )
                 s.add(issue)
@@ -109,6 +116,10 @@ class CaseStore:
             # Two filings of one report raced; the other one won.
             if draft.client_ref and (existing := self._by_client_ref(draft.client_ref)):
                 return existing, False
+            if draft.source and draft.external_ref:
+                found = self.by_external_ref(draft.source, draft.external_ref)
+                if found is not None:
+                    return found, False
             raise
         # No personal data at INFO: whether a phone was given, never the number (masked or not).
         logger.info(
@@ -126,6 +137,16 @@ class CaseStore:
                 select(Issue)
                 .options(selectinload(Issue.events))
                 .where(Issue.client_ref == client_ref)
+            ).scalar_one_or_none()
+            return IssueView.model_validate(issue) if issue else None
+
+    def by_external_ref(self, source: str, external_ref: str) -> IssueView | None:
+        """The issue a source handed over under its own number (受理编号), if registered."""
+        with self.transaction() as s:
+            issue = s.execute(
+                select(Issue)
+                .options(selectinload(Issue.events))
+                .where(Issue.source == source, Issue.external_ref == external_ref)
             ).scalar_one_or_none()
             return IssueView.model_validate(issue) if issue else None
 

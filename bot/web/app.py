@@ -22,13 +22,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot import __version__, datafiles, texts
+from bot.casework.attachments import MAX_FILES
 from bot.casework.store import CaseStore
 from bot.config import Settings, get_settings
 from bot.exceptions import GreenWhistleError, StoreUnavailable
+from bot.intake.handover import MAX_FILE_BYTES as MAX_TABLE_BYTES
 from bot.web.channels import router as channels_router
 from bot.web.console import STATIC_DIR, render_error
 from bot.web.console import router as console_router
 from bot.web.console.hotline import router as hotline_router
+from bot.web.console.imports import router as import_router
+from bot.web.console.register import router as register_router
 from bot.web.deps import case_store
 from bot.web.drafts import router as drafts_router
 from bot.web.drafts import warm_up as warm_up_drafting
@@ -162,7 +166,13 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.add_exception_handler(RequestValidationError, _on_invalid_request)
     app.add_exception_handler(Exception, _on_unexpected)
     # The last added runs first: headers go on everything, the 413s of the body limit included.
-    app.add_middleware(BodyLimit, limits=[("/open311/", MAX_BODY_BYTES)])
+    # The console's uploads: files staff attach to a registration, and hand-over tables. Each
+    # file is checked again on its own (size, type) with a reason staff understand.
+    uploads = [
+        ("/console/register", settings.max_evidence_bytes * MAX_FILES + 1024 * 1024),
+        ("/console/import", MAX_TABLE_BYTES + 1024 * 1024),
+    ]
+    app.add_middleware(BodyLimit, limits=[("/open311/", MAX_BODY_BYTES), *uploads])
     app.add_middleware(SecurityHeaders)
 
     app.include_router(open311_router)
@@ -170,6 +180,8 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app.include_router(drafts_router)
     app.include_router(console_router)
     app.include_router(hotline_router)
+    app.include_router(register_router)
+    app.include_router(import_router)
     if store is None:
         warm_up_drafting()
     app.include_router(public_router)

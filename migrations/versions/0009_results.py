@@ -5,7 +5,7 @@ Captured when an issue is marked 办结 (bot/casework/results.py) and published 
 finished issues by the moment of 办结.
 
 Revision ID: 0009
-Revises: 0007 (re-chained to 0008 when the branches are merged)
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -32,13 +32,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_issues_status_resolved", table_name="issues")
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        op.execute("PRAGMA foreign_keys=OFF")
-    with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.drop_column("accountability")
-        batch_op.drop_column("rectification")
-        batch_op.drop_column("verdict")
-        batch_op.drop_column("verification")
-    if sqlite:
-        op.execute("PRAGMA foreign_keys=ON")
+    for column in ("accountability", "rectification", "verdict", "verification"):
+        if op.get_bind().dialect.name == "sqlite":
+            # Native DROP COLUMN (SQLite >= 3.35): a batch would rebuild `issues`, dropping the
+            # FTS triggers of 0005 and turning 0008's column REFERENCES into a table constraint.
+            op.execute(f"ALTER TABLE issues DROP COLUMN {column}")
+        else:
+            op.drop_column("issues", column)

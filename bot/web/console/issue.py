@@ -60,6 +60,12 @@ def load_issue(store: CaseStore, ticket: str, member: StaffMember) -> IssueView:
     return issue
 
 
+def source_text(issue: IssueView) -> str:
+    """来源, 受理编号 and batch of a registered report (migration 0008), e.g. 督察交办 D-0012（第3批）."""
+    parts = [p for p in (issue.source, issue.external_ref) if p]
+    return " ".join(parts) + (f"（{issue.batch}）" if issue.batch else "")
+
+
 def _detail_fields(
     issue: IssueView, tz: ZoneInfo, member: StaffMember
 ) -> list[tuple[str, str, str]]:
@@ -75,6 +81,7 @@ def _detail_fields(
     return [
         ("", label["ticket"], issue.ticket),
         ("", label["channel"], CHANNEL_LABELS.get(issue.channel, issue.channel)),
+        ("", label["source"], source_text(issue)),
         ("", label["created"], local_time(issue.created_at, tz)),
         ("", label["updated"], local_time(issue.updated_at, tz)),
         ("categories", label["categories"], "、".join(issue.categories)),
