@@ -149,6 +149,7 @@ def extended_attributes(issue: IssueView, parents: Mapping[int, str]) -> Extende
         town=issue.town,
         channel=issue.channel,
         channel_name=CHANNEL_LABELS.get(issue.channel, issue.channel),
+        source=issue.source,
         duplicate_of=parents.get(issue.merged_into_id) if issue.merged_into_id else None,
         duplicate_count=issue.duplicate_count,
         hotspot=issue.hotspot,

@@ -48,6 +48,9 @@ class ExtendedAttributes(BaseModel):
     #: The channel the report came in by (wechat, hotline, rest, staff, open311) and its name.
     channel: str
     channel_name: str
+    #: How the intake office received it when not by a channel of ours (来信, 来访, 部门移交,
+    #: 网格员巡查, 督察交办 …: bot/data/sources.yml), else null.
+    source: str | None = None
     #: The request this one was merged into as a duplicate (合并), if it was.
     duplicate_of: str | None
     #: How many other reports were found to repeat this one, and whether it is a hot spot

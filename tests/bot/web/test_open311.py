@@ -120,9 +120,15 @@ def test_extensions_carry_every_category_area_channel_and_flags(
     assert merged["duplicate_of"] == first.ticket
     assert merged["channel"] == "hotline"
     assert by_ticket[third.ticket]["extended_attributes"]["channel_name"] == "网页对话"
+    assert ext["source"] is None
 
     [one] = client.get(f"/open311/v2/requests/{second.ticket}.json?extensions=true").json()
     assert one["extended_attributes"] == merged
+
+    letter = file(store, channel="staff", source="来信", ago=timedelta(minutes=5))
+    [got] = client.get(f"/open311/v2/requests/{letter.ticket}.json?extensions=true").json()
+    assert got["extended_attributes"]["source"] == "来信"
+    assert got["extended_attributes"]["channel"] == "staff"
 
 
 @pytest.mark.parametrize("value", [None, "false", "0"])
