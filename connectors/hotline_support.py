@@ -68,10 +68,45 @@ class FollowUp:
     call_id: str
     message: str
     agent_id: str | None = None
+    #: The client's id of this turn: the same turn sent again (a retry after a timeout, the
+    #: load balancer's retry on another server) is answered from the conversation, not re-run.
+    turn_id: str | None = None
 
     @property
     def sender_id(self) -> str:
         return sender_id(self.call_id)
+
+    @property
+    def message_id(self) -> str | None:
+        """The user message's id in the tracker (Rasa keeps it on the UserUttered event)."""
+        return turn_message_id(self.call_id, self.turn_id) if self.turn_id else None
+
+
+def turn_message_id(call_id: str, turn_id: str) -> str:
+    return f"hotline:{call_id}:{turn_id}"
+
+
+def replies_to(events: Sequence[Mapping[str, Any]], message_id: str) -> list[dict[str, Any]] | None:
+    """What the bot answered to the user message `message_id`, or None if it never arrived.
+
+    Read from the conversation's events (the shared tracker store), so it holds whichever
+    server handled the turn first."""
+    found = False
+    out: list[dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if found:
+                break
+            found = event.get("message_id") == message_id
+        elif found and kind == "bot":
+            message = {"text": event.get("text")} if event.get("text") else {}
+            data = event.get("data") or {}
+            if data.get("buttons"):
+                message["buttons"] = data["buttons"]
+            if message:
+                out.append(message)
+    return out if found else None
 
 
 def sender_id(call_id: str) -> str:
@@ -185,7 +220,16 @@ def parse_request(
                 texts.text("agent", "hotline.errors.bad_message", limit=MAX_MESSAGE_CHARS),
                 f"message is binary or longer than {MAX_MESSAGE_CHARS} characters",
             )
-        return FollowUp(call_id=call_id, message=message.strip(), agent_id=agent_id)
+        turn_id = _optional_str(body, "turn_id", 64)
+        if turn_id is not None and not CALL_ID_RE.match(turn_id):
+            raise HotlineError(
+                "bad_turn_id",
+                texts.text("agent", "hotline.errors.bad_call_id"),
+                "turn_id invalid (letters, digits, ._:-, up to 64)",
+            )
+        return FollowUp(
+            call_id=call_id, message=message.strip(), agent_id=agent_id, turn_id=turn_id
+        )
     raise HotlineError(
         "missing_transcript",
         texts.text("agent", "hotline.errors.missing_transcript"),
