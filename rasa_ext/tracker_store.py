@@ -261,14 +261,17 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
 
         Events are only appended (ids grow) or deleted by the retention purge, so any write by
         another server changes it."""
-        ev = self.SQLEvent.__table__
         try:
             with self.engine.connect() as conn:
-                found = conn.execute(
-                    sa.select(sa.func.max(ev.c.id)).where(ev.c.sender_id == sender_id)
-                ).scalar()
+                return self._max_id(conn, sender_id)
         except sa.exc.SQLAlchemyError as exc:
             raise _failure("load", exc) from exc
+
+    def _max_id(self, conn: Any, sender_id: str) -> int | None:
+        ev = self.SQLEvent.__table__
+        found = conn.execute(
+            sa.select(sa.func.max(ev.c.id)).where(ev.c.sender_id == sender_id)
+        ).scalar()
         return None if found is None else int(found)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
@@ -300,6 +303,8 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         self.maybe_purge()
         cached = self._cache.get(tracker.sender_id)
         events = list(tracker.events)
+        version: int | None = None
+        version_known = False  # shared mode: read with the write, no query of its own
         if cached is None or len(events) < len(cached):
             await super().save(tracker)
         else:
@@ -323,13 +328,18 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
                 try:
                     with self.engine.begin() as conn:
                         conn.execute(self.SQLEvent.__table__.insert(), rows)
+                        if self.shared:
+                            version, version_known = self._max_id(conn, tracker.sender_id), True
                 except sa.exc.SQLAlchemyError as exc:
                     raise _failure("save", exc) from exc
+            elif self.shared:
+                version, version_known = self._versions.get(tracker.sender_id), True
         starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
         if starts and starts[-1] > 1:
             self._forget(tracker.sender_id)  # a new session began: reread from the DB
         else:
-            version = self.version(tracker.sender_id) if self.shared else None
+            if self.shared and not version_known:
+                version = self.version(tracker.sender_id)
             self._remember(tracker.sender_id, events, version)
 
     def _purged(self, fut: asyncio.Future[int], cutoff: float) -> None:
