@@ -33,9 +33,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
-from rasa.shared.core.domain import Domain  # noqa: E402
-from rasa.shared.core.events import (  # noqa: E402
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
     ActionExecuted,
     ActiveLoop,
     BotUttered,
@@ -43,9 +43,9 @@ from rasa.shared.core.events import (  # noqa: E402
     SlotSet,
     UserUttered,
 )
-from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext.tracker_store import CachedTrackerStore, GreenWhistleTrackerStore  # noqa: E402
+from rasa_ext.tracker_store import CachedTrackerStore, GreenWhistleTrackerStore
 
 ADMIN_URL = os.environ.get("GW_BENCH_PG_URL", "postgresql://root@127.0.0.1:5432/postgres")
 

@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import httpx
 
 from bot import texts
 from bot.config import PROJECT_ROOT
+from bot.ops.chat import chat
 from bot.ops.processes import (
     Proc,
     private_dir,
@@ -428,40 +428,6 @@ def _print_banner(stack: Stack) -> None:
     if stack.env.get("WECHAT_TOKEN"):
         print(texts.text("staff", "ops.stack.banner_wechat", rasa_url=stack.rasa_url))
     print(texts.text("staff", "ops.stack.banner_end"), flush=True)
-
-
-def chat(rasa_url: str, sender: str | None = None) -> None:
-    """A terminal chat over the REST channel."""
-    sender = sender or f"shell-{uuid.uuid4().hex[:8]}"
-    print(texts.text("staff", "ops.stack.chat.intro"))
-    quit_words = {"/quit", "/exit", texts.text("staff", "ops.stack.chat.quit")}
-    with httpx.Client(timeout=60.0) as client:
-        while True:
-            try:
-                text = input(texts.text("staff", "ops.stack.chat.prompt")).strip()
-            except (EOFError, KeyboardInterrupt):
-                print()
-                return
-            if text in quit_words:
-                return
-            if not text:
-                continue
-            try:
-                replies = client.post(
-                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-                ).json()
-            except httpx.HTTPError as exc:
-                print(texts.text("staff", "ops.stack.chat.unreachable", error=exc))
-                continue
-            for reply in replies:
-                if reply.get("text"):
-                    print(texts.text("staff", "ops.stack.chat.bot", said=reply["text"]))
-                for i, button in enumerate(reply.get("buttons") or [], 1):
-                    print(
-                        texts.text(
-                            "staff", "ops.stack.chat.button", number=i, title=button.get("title")
-                        )
-                    )
 
 
 def _serve(stack: Stack, then_chat: bool) -> int:
