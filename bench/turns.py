@@ -439,7 +439,8 @@ async def _stall_after_kill(
     client: httpx.AsyncClient, cluster: object, lifetime_s: int
 ) -> dict[str, float]:
     """A Rasa server killed (SIGKILL) in the middle of a turn leaves that conversation's lock in
-    Redis; the conversation's next message, on the other server, waits until it expires."""
+    Redis; the conversation's next message, on the other server, waits until it expires. The kill
+    comes as soon as the lock's key is in Redis (the turn holds it)."""
     import os
     import signal
 
@@ -457,7 +458,15 @@ async def _stall_after_kill(
             json={"sender": sender, "message": "有个厂房的烟囱冒黑烟，味道呛得很"},
         )
     )
-    await asyncio.sleep(0.05)  # the turn has the lock now
+    # kill while the turn holds the conversation's lock (Rasa's RedisLockStore key)
+    import redis
+
+    red = redis.Redis.from_url(CLUSTER_REDIS_URL)
+    key = f"greenwhistle:lock:rest:{sender}"
+    deadline = time.perf_counter() + 30
+    while not red.exists(key) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.005)
+    held = bool(red.exists(key))
     proc = cluster.procs["rasa-1"]
     assert proc.popen is not None
     killed_at = time.perf_counter()
@@ -470,10 +479,11 @@ async def _stall_after_kill(
     stall = time.perf_counter() - killed_at
     print(
         f"stall after killing the Rasa server mid-turn: the conversation's next message waited "
-        f"{stall:.1f} s on the other server (TICKET_LOCK_LIFETIME {lifetime_s} s; HTTP {r.status_code})",
+        f"{stall:.1f} s on the other server (TICKET_LOCK_LIFETIME {lifetime_s} s; lock held at "
+        f"the kill: {held}; HTTP {r.status_code})",
         flush=True,
     )
-    return {"stall_s": round(stall, 2), "lock_lifetime_s": lifetime_s}
+    return {"stall_s": round(stall, 2), "lock_lifetime_s": lifetime_s, "lock_was_held": held}
 
 
 async def cluster_async(args: argparse.Namespace) -> dict[str, object]:
