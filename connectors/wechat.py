@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
@@ -107,7 +108,8 @@ class WeChatOutput(OutputChannel):
         rendered, payloads = render_buttons(text, buttons)
 
         def show() -> None:
-            self.channel.state.set_menu(recipient_id, payloads)
+            with contextlib.suppress(StateUnavailable):  # the menu still shows; a bare
+                self.channel.state.set_menu(recipient_id, payloads)  # number is then text
             self.channel.outbound.queue_reply(recipient_id, rendered)
 
         self._do(show)
@@ -349,7 +351,10 @@ class WeChatInput(InputChannel):
             self.outbound.queue_reply(user, inbound.notice)
         text = inbound.text or ""
         # the menu goes when the turn is saved: a citizen told to resend means what they meant
-        menu = self.state.menu(user)
+        try:
+            menu = self.state.menu(user)
+        except StateUnavailable:
+            menu = None  # the citizen's number is then read as text: the form asks again
         if menu and inbound.kind == "text":
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
@@ -377,7 +382,8 @@ class WeChatInput(InputChannel):
             self.outbound.queue_reply(user, texts.text("citizen", "guard.not_saved"))
             return
         if menu:
-            self.state.drop_menu(user, menu)
+            with contextlib.suppress(StateUnavailable):
+                self.state.drop_menu(user, menu)
         output.release()
 
     def _turns_loop(self) -> asyncio.AbstractEventLoop:
