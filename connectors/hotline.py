@@ -42,10 +42,10 @@ from connectors.hotline_support import (
     build_response,
     decode_body,
     parse_request,
-    replies_to,
     sender_id,
     transfer_response,
 )
+from connectors.turn_ids import replies_to
 
 logger = logging.getLogger(__name__)
 

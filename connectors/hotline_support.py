@@ -27,6 +27,7 @@ from bot.nlp.transcripts import (
     questions,
 )
 from connectors.errors import BodyError, ChannelError, read_json
+from connectors.turn_ids import TURN_ID_RE
 
 logger = logging.getLogger(__name__)
 
@@ -84,29 +85,6 @@ class FollowUp:
 
 def turn_message_id(call_id: str, turn_id: str) -> str:
     return f"hotline:{call_id}:{turn_id}"
-
-
-def replies_to(events: Sequence[Mapping[str, Any]], message_id: str) -> list[dict[str, Any]] | None:
-    """What the bot answered to the user message `message_id`, or None if it never arrived.
-
-    Read from the conversation's events (the shared tracker store), so it holds whichever
-    server handled the turn first."""
-    found = False
-    out: list[dict[str, Any]] = []
-    for event in events:
-        kind = event.get("event")
-        if kind == "user":
-            if found:
-                break
-            found = event.get("message_id") == message_id
-        elif found and kind == "bot":
-            message = {"text": event.get("text")} if event.get("text") else {}
-            data = event.get("data") or {}
-            if data.get("buttons"):
-                message["buttons"] = data["buttons"]
-            if message:
-                out.append(message)
-    return out if found else None
 
 
 def sender_id(call_id: str) -> str:
@@ -221,7 +199,7 @@ def parse_request(
                 f"message is binary or longer than {MAX_MESSAGE_CHARS} characters",
             )
         turn_id = _optional_str(body, "turn_id", 64)
-        if turn_id is not None and not CALL_ID_RE.match(turn_id):
+        if turn_id is not None and not TURN_ID_RE.match(turn_id):
             raise HotlineError(
                 "bad_turn_id",
                 texts.text("agent", "hotline.errors.bad_call_id"),

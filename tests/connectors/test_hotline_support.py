@@ -16,9 +16,9 @@ from connectors.hotline_support import (
     decode_body,
     field_origins,
     parse_request,
-    replies_to,
     started_at_iso,
 )
+from connectors.turn_ids import replies_to
 
 
 @pytest.mark.parametrize(
