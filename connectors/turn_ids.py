@@ -24,7 +24,9 @@ TURN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 
 
 def replies_to(events: Sequence[Mapping[str, Any]], message_id: str) -> list[dict[str, Any]] | None:
-    """What the bot answered to the user message `message_id`, or None if it never arrived.
+    """What the bot answered to the user message `message_id`, or None if the conversation does
+    not hold that message with its whole answer (the bot back to listening after it): then the
+    message is run (again).
 
     Read from the conversation's events (the shared tracker store), so it holds whichever
     server handled the turn first."""
@@ -43,4 +45,6 @@ def replies_to(events: Sequence[Mapping[str, Any]], message_id: str) -> list[dic
                 message["buttons"] = data["buttons"]
             if message:
                 out.append(message)
-    return out if found else None
+        elif found and kind == "action" and event.get("name") == "action_listen":
+            return out
+    return None

@@ -165,12 +165,16 @@ def test_a_follow_up_may_carry_its_turn_id() -> None:
 
 
 def test_the_answer_to_a_turn_handled_before_is_read_from_the_conversation() -> None:
+    listen = {"event": "action", "name": "action_listen"}
     events = [
         {"event": "user", "text": "工厂冒黑烟", "message_id": "hotline:c-9:t-1"},
         {"event": "bot", "text": "请问在哪里？", "data": {}},
+        listen,
         {"event": "user", "text": "确认", "message_id": "hotline:c-9:t-2"},
+        {"event": "action", "name": "action_submit_report"},
         {"event": "bot", "text": "已受理", "data": {}},
         {"event": "bot", "text": "还有什么问题", "data": {"buttons": [{"title": "没有"}]}},
+        listen,
         {"event": "user", "text": "没有", "message_id": "hotline:c-9:t-3"},
         {"event": "bot", "text": "再见", "data": {}},
     ]
@@ -179,3 +183,5 @@ def test_the_answer_to_a_turn_handled_before_is_read_from_the_conversation() -> 
         {"text": "还有什么问题", "buttons": [{"title": "没有"}]},
     ]
     assert replies_to(events, "hotline:c-9:t-4") is None  # never arrived: run it
+    # the conversation holds the message but not the end of its answer: run it again
+    assert replies_to(events, "hotline:c-9:t-3") is None

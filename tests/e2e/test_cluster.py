@@ -253,7 +253,14 @@ def say(url: str, sender: str, message: str, *, resend: int = 6) -> str:
             )
             if r.status_code < 500:
                 r.raise_for_status()
-                return "\n".join(m.get("text", "") for m in r.json())
+                said = "\n".join(m.get("text", "") for m in r.json())
+                if said.strip():
+                    return said
+                # the bot said nothing (an action call failed while its server died): the
+                # citizen says it again, as a new message
+                message_id = uuid.uuid4().hex
+                last = RuntimeError("empty answer")
+                continue
             last = RuntimeError(f"HTTP {r.status_code}")
         except httpx.HTTPError as exc:
             last = exc
