@@ -73,6 +73,9 @@ admin: $(APP_VENV)/.installed db ## create the first console account (intake off
 run: venvs train $(EXTRACTION_STAMP) ## set everything up and start Rasa (5005), actions (5055) and the app (8000); Ctrl-C stops
 	$(PY) -m bot.ops.stack run
 
+run-cluster: venvs train $(EXTRACTION_STAMP) haproxy ## what a multi-machine deployment runs, on this machine: HAProxy (5005, 8000) in front of 2 Rasa servers, 2 action servers, 2 apps, and a notification sender, on PostgreSQL (greenwhistle_cluster) and Redis; docs/deployment.md
+	$(PY) -m bot.ops.cluster run
+
 shell: venvs train ## chat with the bot in this terminal (starts the system unless it is running)
 	$(PY) -m bot.ops.stack chat
 
@@ -96,6 +99,9 @@ test-stories: train ## conversation tests (rasa test) with real Chinese user tex
 browser: ## Debian's chromium + a CJK font for the console's browser tests (never a downloaded browser build)
 	@test -x /usr/bin/chromium -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei; }
 
+haproxy: ## Debian's HAProxy, the cluster's load balancer (make run-cluster, the cluster e2e tests)
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && apt-get install -y -qq haproxy; }
+
 # axe-core for the console's accessibility checks, from the npm registry at the version the lock file pins.
 AXE_DIR := tests/e2e/axe
 AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
@@ -106,7 +112,7 @@ $(AXE_JS): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 
 axe: $(AXE_JS) ## axe-core (npm ci, pinned in tests/e2e/axe/package-lock.json) for the console's WCAG 2 A/AA browser checks
 
-test-e2e: venvs train browser axe ## end-to-end: real Rasa server, action server and app as separate processes
+test-e2e: venvs train browser axe haproxy ## end-to-end: real Rasa server, action server and app as separate processes
 	$(PY) -m pytest tests/e2e -m e2e -q
 
 test: lint types validate test-unit test-stories test-e2e ## everything CI runs
@@ -129,6 +135,12 @@ bench-extraction: $(APP_VENV)/.installed ## extraction against labelled complain
 	$(APP_VENV)/bin/pip install -q -r requirements/bench.txt
 	$(PY) bench/extraction.py --data $(DATA)
 
+bench-cluster: venvs train haproxy ## turns/s and latency with one and with two Rasa servers behind HAProxy, on PostgreSQL + Redis (bench/turns.py --cluster)
+	$(PY) bench/turns.py --cluster
+
+bench-tracker-cache: venvs ## the tracker cache shared by several Rasa servers vs no cache (bench/tracker_cache.py, PostgreSQL)
+	$(RASA_VENV)/bin/python bench/tracker_cache.py
+
 bench-wechat: venvs train ## 50 simulated WeChat citizens file reports through the webhook (bench/wechat_load.py)
 	$(PY) bench/wechat_load.py
 
@@ -142,4 +154,4 @@ wechat-menu: $(RASA_VENV)/.installed ## install the WeChat account menu (needs W
 clean: ## remove models, results and local databases (not the virtual environments)
 	rm -rf models results var/*.db var/logs
 
-.PHONY: help venvs train train-extraction export-corrections db admin run shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu import bench-import
+.PHONY: help venvs train train-extraction export-corrections db admin run run-cluster haproxy bench-cluster bench-tracker-cache shell lint types validate test-unit test-stories test-e2e test bench-turns clean browser axe bench-console bench-maps bench-extraction bench-wechat wechat-menu import bench-import

@@ -17,6 +17,12 @@ parse rate, the CPU milliseconds each process spends per parse and per turn, and
 each process. The last line is one JSON object.
 
     .venv-app/bin/python bench/turns.py [--conversations 20] [--rate 20] [--seconds 20]
+
+With --cluster (make bench-cluster) it starts bot.ops.cluster instead (HAProxy, two Rasa servers,
+two action servers, two apps, a sender, on a PostgreSQL database made for the run and Redis db
+7) and measures, at the same concurrency, Rasa's own turn and report turns through one Rasa
+server, then through both behind the balancer (turns/s, p50/p95/p99, report ÷ Rasa's own turn),
+and finally how long a conversation stalls when its Rasa server is killed mid-turn.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contextlib
 
 from bot.casework.store import CaseStore
 from bot.ops.stack import Ports, Stack
@@ -385,6 +393,172 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+# -- --cluster: one and two Rasa servers behind HAProxy (bot.ops.cluster) ---------------------
+CLUSTER_REDIS_URL = "redis://127.0.0.1:6379/7"
+CLUSTER_PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
+
+
+async def _measure(
+    client: httpx.AsyncClient, url: str, n: int, seconds: float, label: str, cpu: CpuMeter
+) -> dict[str, object]:
+    """Rasa's own turn, then report turns, through `url`, at `n` concurrent conversations."""
+    c0 = cpu.read()
+    rtps, rlat, _ = await closed_loop(
+        client, url, n, f"{label}-rasa-{uuid.uuid4().hex[:6]}", seconds / 2, RASA_ONLY_SCRIPTS
+    )
+    rasa_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(rlat))
+    c0 = cpu.read()
+    tps, lat, convs = await closed_loop(
+        client, url, n, f"{label}-report-{uuid.uuid4().hex[:6]}", seconds
+    )
+    turn_cpu = CpuMeter.per_item_ms(c0, cpu.read(), len(lat))
+    out: dict[str, object] = {
+        "rasa_only_turns_per_s": round(rtps, 1),
+        "rasa_only_p50_ms": round(pct(rlat, 50) * 1000, 1),
+        "report_turns_per_s": round(tps, 1),
+        "report_p50_ms": round(pct(lat, 50) * 1000, 1),
+        "report_p95_ms": round(pct(lat, 95) * 1000, 1),
+        "report_p99_ms": round(pct(lat, 99) * 1000, 1),
+        "report_over_rasa_only": round(tps / rtps, 3) if rtps else None,
+        "conversations": convs,
+        "cpu_ms_per_rasa_only_turn": rasa_cpu,
+        "cpu_ms_per_report_turn": turn_cpu,
+    }
+    print(
+        f"{label}: Rasa's own turn {rtps:.1f} turns/s (p50 {pct(rlat, 50) * 1000:.0f} ms); "
+        f"report turns {tps:.1f} turns/s p50 {pct(lat, 50) * 1000:.0f} ms "
+        f"p95 {pct(lat, 95) * 1000:.0f} ms p99 {pct(lat, 99) * 1000:.0f} ms; "
+        f"report ÷ Rasa's own = {out['report_over_rasa_only']}\n"
+        f"  CPU ms per report turn: {_fmt_cpu(turn_cpu)}",
+        flush=True,
+    )
+    return out
+
+
+async def _stall_after_kill(
+    client: httpx.AsyncClient, cluster: object, lifetime_s: int
+) -> dict[str, float]:
+    """A Rasa server killed (SIGKILL) in the middle of a turn leaves that conversation's lock in
+    Redis; the conversation's next message, on the other server, waits until it expires. The kill
+    comes as soon as the lock's key is in Redis (the turn holds it)."""
+    import os
+    import signal
+
+    from bot.ops.cluster import Cluster
+
+    assert isinstance(cluster, Cluster)
+    one, two = cluster.internal_url("rasa-1"), cluster.internal_url("rasa-2")
+    sender = f"stall-{uuid.uuid4().hex[:6]}"
+    await client.post(
+        f"{one}/webhooks/rest/webhook", json={"sender": sender, "message": "我要举报"}
+    )
+    turn = asyncio.ensure_future(
+        client.post(
+            f"{one}/webhooks/rest/webhook",
+            json={"sender": sender, "message": "有个厂房的烟囱冒黑烟，味道呛得很"},
+        )
+    )
+    # kill while the turn holds the conversation's lock (Rasa's RedisLockStore key)
+    import redis
+
+    red = redis.Redis.from_url(CLUSTER_REDIS_URL)
+    key = f"greenwhistle:lock:rest:{sender}"
+    deadline = time.perf_counter() + 30
+    while not red.exists(key) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.005)
+    held = bool(red.exists(key))
+    proc = cluster.procs["rasa-1"]
+    assert proc.popen is not None
+    killed_at = time.perf_counter()
+    os.killpg(proc.popen.pid, signal.SIGKILL)
+    with contextlib.suppress(httpx.HTTPError):
+        await turn
+    r = await client.post(
+        f"{two}/webhooks/rest/webhook", json={"sender": sender, "message": "有个厂房的烟囱冒黑烟"}
+    )
+    stall = time.perf_counter() - killed_at
+    print(
+        f"stall after killing the Rasa server mid-turn: the conversation's next message waited "
+        f"{stall:.1f} s on the other server (TICKET_LOCK_LIFETIME {lifetime_s} s; lock held at "
+        f"the kill: {held}; HTTP {r.status_code})",
+        flush=True,
+    )
+    return {"stall_s": round(stall, 2), "lock_lifetime_s": lifetime_s, "lock_was_held": held}
+
+
+async def cluster_async(args: argparse.Namespace) -> dict[str, object]:
+    import redis
+    from sqlalchemy import create_engine, text
+
+    from bot.ops.cluster import Cluster, ClusterPorts
+
+    name = f"gw_bench_cluster_{uuid.uuid4().hex[:8]}"
+    database_url = CLUSTER_PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    redis.Redis.from_url(CLUSTER_REDIS_URL).flushdb()
+    base = _free_port()
+    while not all(_port_is_free(base + i) for i in range(8)):
+        base = _free_port()
+    var = Path(tempfile.mkdtemp(prefix="gw-bench-cluster-"))
+    lifetime = 10
+    cluster = Cluster(
+        cluster_ports=ClusterPorts.from_base(
+            rasa=_free_port(), app=_free_port(), actions=_free_port(), base=base
+        ),
+        var_dir=var,
+        database_url=database_url,
+        redis_url=CLUSTER_REDIS_URL,
+        lock_lifetime_s=lifetime,
+    )
+    print(f"starting the cluster in {var} (database {name}) …", flush=True)
+    cluster.migrate()
+    results: dict[str, object] = {}
+    try:
+        cluster.start()
+        cpu = CpuMeter(cluster.pids())
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
+            for url in (cluster.internal_url("rasa-1"), cluster.internal_url("rasa-2")):
+                await closed_loop(client, url, 3, f"warmup-{uuid.uuid4().hex[:4]}")
+                await closed_loop(
+                    client, url, 2, f"warmup-{uuid.uuid4().hex[:4]}", scripts=RASA_ONLY_SCRIPTS
+                )
+            n, secs = args.conversations, args.seconds
+            results["one_rasa_server"] = await _measure(
+                client, cluster.internal_url("rasa-1"), n, secs, "one Rasa server", cpu
+            )
+            results["two_rasa_servers"] = await _measure(
+                client, cluster.rasa_url, n, secs, "two Rasa servers (HAProxy)", cpu
+            )
+            one = results["one_rasa_server"]["report_turns_per_s"]  # type: ignore[index]
+            two = results["two_rasa_servers"]["report_turns_per_s"]  # type: ignore[index]
+            print(f"two servers ÷ one server (report turns/s) = {two / one:.2f}", flush=True)
+            results["two_over_one"] = round(two / one, 3)
+            results["stall"] = await _stall_after_kill(client, cluster, lifetime)
+    finally:
+        cluster.stop()
+        redis.Redis.from_url(CLUSTER_REDIS_URL).flushdb()
+        admin = create_engine(CLUSTER_PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    results["cores"] = psutil.cpu_count()
+    results["load_average_1min"] = round(psutil.getloadavg()[0], 2)
+    print(
+        f"on {results['cores']} cores, load average {results['load_average_1min']} "
+        "(the machine is shared: figures are noisy)"
+    )
+    return results
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -398,8 +572,13 @@ def main() -> int:
     parser.add_argument(
         "--seconds", type=float, default=20.0, help="length of the closed- and open-loop phases"
     )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="one and two Rasa servers behind HAProxy on PostgreSQL + Redis (bot.ops.cluster)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(main_async(args))
+    result = asyncio.run(cluster_async(args) if args.cluster else main_async(args))
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -200,6 +200,10 @@ class Settings:
     max_message_chars: int = _gw("max_message_chars", int, lambda: 4000)
     #: Message text in DEBUG logs is personal data: off unless an operator switches it on.
     log_message_text: bool = _gw("log_message_text", _bool, lambda: False)
+    #: Redis shared by several Rasa servers (docs/deployment.md): WeChat's de-duplication,
+    #: replay claims, 48-hour window, unsubscribes, menus and access token, and the hotline's
+    #: per-call lock. Unset (one machine): all of that stays in the Rasa process's memory.
+    redis_url: str = _gw("redis_url", str, str)
     #: Where the app is, for the Rasa server's channels (evidence upload).
     app_url: str = _gw("app_url", str, lambda: "http://127.0.0.1:8000")
     #: The WeChat official account (公众号), read by the channel in the Rasa server (docs/wechat.md).

@@ -32,6 +32,7 @@ from bot import datafiles, texts
 from bot.calls import MAX_TRANSCRIPT_CHARS, DraftWire, WireError
 from bot.config import TOKEN_HEADER, get_settings, secret_value
 from bot.nlp.privacy import mask_phone
+from connectors.call_locks import CallBusy, CallLocks
 from connectors.errors import webhook_blueprint
 from connectors.hotline_support import (
     FollowUp,
@@ -43,6 +44,7 @@ from connectors.hotline_support import (
     sender_id,
     transfer_response,
 )
+from connectors.turn_ids import replies_to
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ class HotlineConfig:
     app_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
     max_chars: int = MAX_TRANSCRIPT_CHARS
+    #: Redis shared by several Rasa servers: the per-call lock lives there (call_locks.py).
+    redis_url: str = ""
 
     @classmethod
     def from_credentials(cls, creds: dict[str, Any] | None) -> HotlineConfig:
@@ -70,6 +74,7 @@ class HotlineConfig:
             app_url=str(creds.get("app_url") or s.app_url).rstrip("/"),
             timezone=s.timezone,
             max_chars=int(creds.get("max_chars") or MAX_TRANSCRIPT_CHARS),
+            redis_url=str(creds.get("redis_url") or s.redis_url),
         )
 
 
@@ -88,16 +93,18 @@ class HotlineInput(InputChannel):
 
     def __init__(self, config: HotlineConfig) -> None:
         self.config = config
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.locks = CallLocks(config.redis_url)
         self._http: aiohttp.ClientSession | None = None
-        self.stats = {"calls": 0, "follow_ups": 0, "rejected": 0, "transfers": 0, "not_saved": 0}
+        self.stats = {
+            "calls": 0,
+            "follow_ups": 0,
+            "repeats": 0,
+            "rejected": 0,
+            "transfers": 0,
+            "not_saved": 0,
+        }
         if not config.internal_token:
             logger.warning("hotline channel: GW_INTERNAL_TOKEN unset, every request is refused")
-
-    def _lock(self, call_id: str) -> asyncio.Lock:
-        if len(self._locks) > 10_000:
-            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
-        return self._locks.setdefault(call_id, asyncio.Lock())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def receive(request: Request) -> HTTPResponse:
@@ -177,10 +184,19 @@ class HotlineInput(InputChannel):
                 "bot not ready",
                 503,
             )
-        async with self._lock(req.call_id):
-            if isinstance(req, NewCall):
-                return await self._new_call(agent, req, on_new_message)
-            return await self._follow_up(agent, req, on_new_message)
+        try:
+            async with self.locks.hold(req.call_id):
+                if isinstance(req, NewCall):
+                    return await self._new_call(agent, req, on_new_message)
+                return await self._follow_up(agent, req, on_new_message)
+        except CallBusy as exc:
+            logger.warning("hotline call %s not handled: %s", req.call_id, exc)
+            raise HotlineError(
+                "busy",
+                texts.text("agent", "hotline.errors.unavailable"),
+                "another request of this call is still being handled: send it again shortly",
+                503,
+            ) from exc
 
     async def _new_call(
         self, agent: Any, call: NewCall, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -259,13 +275,25 @@ class HotlineInput(InputChannel):
                 "no conversation for this call_id: post the transcript first",
                 404,
             )
+        if msg.message_id is not None:
+            done = replies_to([e.as_dict() for e in tracker.events], msg.message_id)
+            if done is not None:
+                # this turn was handled before (here or on another server): answer it again
+                self.stats["repeats"] += 1
+                logger.info("hotline call %s: turn %s answered again", msg.call_id, msg.turn_id)
+                return await self._answer(agent, msg.call_id, done)
         self.stats["follow_ups"] += 1
         out = CollectingOutputChannel()
         metadata = {"hotline": {"call_id": msg.call_id, "agent_id": msg.agent_id}}
         await self._saved(
             on_new_message(
                 UserMessage(
-                    msg.message, out, msg.sender_id, input_channel=self.name(), metadata=metadata
+                    msg.message,
+                    out,
+                    msg.sender_id,
+                    input_channel=self.name(),
+                    message_id=msg.message_id,
+                    metadata=metadata,
                 )
             )
         )

@@ -27,6 +27,7 @@ from bot.calls import (
 )
 from bot.nlp.privacy import mask_phone, normalise_phone
 from connectors.errors import BodyError, ChannelError, read_json
+from connectors.turn_ids import TURN_ID_RE
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +69,22 @@ class FollowUp:
     call_id: str
     message: str
     agent_id: str | None = None
+    #: The client's id of this turn: the same turn sent again (a retry after a timeout, the
+    #: load balancer's retry on another server) is answered from the conversation, not re-run.
+    turn_id: str | None = None
 
     @property
     def sender_id(self) -> str:
         return sender_id(self.call_id)
+
+    @property
+    def message_id(self) -> str | None:
+        """The user message's id in the tracker (Rasa keeps it on the UserUttered event)."""
+        return turn_message_id(self.call_id, self.turn_id) if self.turn_id else None
+
+
+def turn_message_id(call_id: str, turn_id: str) -> str:
+    return f"hotline:{call_id}:{turn_id}"
 
 
 def sender_id(call_id: str) -> str:
@@ -185,7 +198,16 @@ def parse_request(
                 texts.text("agent", "hotline.errors.bad_message", limit=MAX_MESSAGE_CHARS),
                 f"message is binary or longer than {MAX_MESSAGE_CHARS} characters",
             )
-        return FollowUp(call_id=call_id, message=message.strip(), agent_id=agent_id)
+        turn_id = _optional_str(body, "turn_id", 64)
+        if turn_id is not None and not TURN_ID_RE.match(turn_id):
+            raise HotlineError(
+                "bad_turn_id",
+                texts.text("agent", "hotline.errors.bad_call_id"),
+                "turn_id invalid (letters, digits, ._:-, up to 64)",
+            )
+        return FollowUp(
+            call_id=call_id, message=message.strip(), agent_id=agent_id, turn_id=turn_id
+        )
     raise HotlineError(
         "missing_transcript",
         texts.text("agent", "hotline.errors.missing_transcript"),

@@ -13,7 +13,9 @@ and the answer (a JSON list of the bot's messages) are those of Rasa's RestInput
 - a turn that was not saved (the tracker store failed; rasa_ext/tracker_store.py) is answered
   503 with the bot's one message that the citizen's message was not saved and should be sent
   again. Rasa's channel logged the message text and answered 200 with whatever the bot had said;
-- streaming (`?stream=true`) is refused: a streamed reply goes out before the turn is saved.
+- streaming (`?stream=true`) is refused: a streamed reply goes out before the turn is saved;
+- a message may carry `message_id`: sent again (its server died), it is answered from the
+  conversation instead of run twice (connectors/turn_ids.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot import texts
 from bot.config import get_settings
 from connectors.errors import webhook_blueprint
 from connectors.rest_support import RestError, RestMessage, mask_sender, parse_request
+from connectors.turn_ids import replies_to
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class RestInput(RasaRestInput):
 
     def __init__(self, max_message_chars: int | None = None) -> None:
         self.max_message_chars = max_message_chars or get_settings().max_message_chars
-        self.stats = {"turns": 0, "rejected": 0, "too_long": 0, "not_saved": 0}
+        self.stats = {"turns": 0, "repeats": 0, "rejected": 0, "too_long": 0, "not_saved": 0}
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         async def receive(request: Request) -> HTTPResponse:
@@ -74,14 +77,48 @@ class RestInput(RasaRestInput):
             logger.info("REST message of %d characters refused", len(msg.text))
             polite = texts.text("citizen", "guard.too_long", limit=self.max_message_chars)
             return self._reply(msg, [{"text": polite}])
-        return await self._turn(msg, on_new_message)
+        return await self._turn(msg, on_new_message, request)
 
-    async def _turn(self, msg: RestMessage, on_new_message: OnNewMessage) -> HTTPResponse:
+    async def _answered_before(self, request: Request, msg: RestMessage) -> HTTPResponse | None:
+        """The bot's answer to `msg` if the conversation already holds it (sent again after its
+        server died: connectors/turn_ids.py), else None."""
+        agent = getattr(request.app.ctx, "agent", None)
+        if msg.message_id is None or agent is None or agent.tracker_store is None:
+            return None
+        try:
+            tracker = await agent.tracker_store.retrieve(msg.sender_id)
+        except Exception as exc:  # the turn itself then reports the store
+            logger.warning("REST repeat check skipped: %s", type(exc).__name__)
+            return None
+        if tracker is None:
+            return None
+        done = replies_to([e.as_dict() for e in tracker.events], self._message_id(msg))
+        if done is None:
+            return None
+        self.stats["repeats"] += 1
+        logger.info("REST message of %s answered again", mask_sender(msg.sender))
+        return self._reply(msg, done)
+
+    @staticmethod
+    def _message_id(msg: RestMessage) -> str:
+        return f"rest:{msg.sender}:{msg.message_id}"
+
+    async def _turn(
+        self, msg: RestMessage, on_new_message: OnNewMessage, request: Request | None = None
+    ) -> HTTPResponse:
+        if request is not None and (before := await self._answered_before(request, msg)):
+            return before
         collector = CollectingOutputChannel()
         self.stats["turns"] += 1
         try:
             await on_new_message(
-                UserMessage(msg.text, collector, msg.sender_id, input_channel=self.name())
+                UserMessage(
+                    msg.text,
+                    collector,
+                    msg.sender_id,
+                    input_channel=self.name(),
+                    message_id=self._message_id(msg) if msg.message_id else None,
+                )
             )
         except Exception as exc:
             # Rasa saves the tracker last: whatever failed, this turn is not saved.

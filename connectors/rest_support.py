@@ -19,6 +19,7 @@ from typing import Any
 
 from bot import texts
 from connectors.errors import BodyError, ChannelError, read_json
+from connectors.turn_ids import TURN_ID_RE
 
 #: The conversation namespace of the REST channel (hotline: `hotline:<call_id>`, WeChat: openid).
 SENDER_PREFIX = "rest:"
@@ -40,6 +41,8 @@ class RestMessage:
 
     sender: str
     text: str
+    #: The client's id of this message (connectors/turn_ids.py); None when it sent none.
+    message_id: str | None = None
 
     @property
     def sender_id(self) -> str:
@@ -115,7 +118,16 @@ def parse_request(raw: bytes | None) -> RestMessage:
             texts.text("citizen", "guard.errors.bad_metadata"),
             "metadata must be a JSON object",
         )
-    return RestMessage(sender=sender, text=message)
+    message_id = body.get("message_id")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not TURN_ID_RE.match(message_id)
+    ):
+        raise RestError(
+            "bad_message_id",
+            texts.text("citizen", "guard.errors.bad_message"),
+            "message_id must be letters, digits or ._:- (up to 64)",
+        )
+    return RestMessage(sender=sender, text=message, message_id=message_id)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
@@ -37,7 +38,6 @@ from connectors.wechat_config import WeChatConfig, area_resolver
 from connectors.wechat_evidence import EvidenceKeeper
 from connectors.wechat_guard import (
     REPLAY_TTL_S,
-    ClaimStore,
     Refused,
     check_body_mode,
     check_sender,
@@ -45,10 +45,10 @@ from connectors.wechat_guard import (
     install_redaction,
 )
 from connectors.wechat_outbound import Outbound
+from connectors.wechat_state import DEDUPE_TTL_S, StateUnavailable, channel_state
 from connectors.wechat_support import (
     ApiClient,
     Inbound,
-    SeenMessages,
     UserLanes,
     answer_from_menu,
     dedupe_key,
@@ -108,7 +108,8 @@ class WeChatOutput(OutputChannel):
         rendered, payloads = render_buttons(text, buttons)
 
         def show() -> None:
-            self.channel.menus[recipient_id] = payloads
+            with contextlib.suppress(StateUnavailable):  # the menu still shows; a bare
+                self.channel.state.set_menu(recipient_id, payloads)  # number is then text
             self.channel.outbound.queue_reply(recipient_id, rendered)
 
         self._do(show)
@@ -159,15 +160,17 @@ class WeChatInput(InputChannel):
         self.crypto = (
             WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         )
+        #: MsgIds and signed URLs already claimed, the 48-hour window, unsubscribes, menus and
+        #: the access token: in Redis when several servers share them (wechat_state.py).
+        self.state = channel_state(config.redis_url)
         self.client = ApiClient(
-            config.app_id, config.secret, base_url=config.api_base_url, timeout=config.api_timeout_s
+            config.app_id,
+            config.secret,
+            base_url=config.api_base_url,
+            timeout=config.api_timeout_s,
+            session=self.state.session(),
         )
-        self.seen = SeenMessages()
-        #: Signed URLs already used (wechat_guard): each is believed once.
-        self.replays: ClaimStore = SeenMessages(ttl_s=REPLAY_TTL_S)
         self.turns = UserLanes("turn")
-        #: Payloads of the numbered menu last shown to each citizen.
-        self.menus: dict[str, list[str]] = {}
         self.resolve_area = area_resolver()
         #: The loop that runs bot turns (the webhook, lanes and sending stay on Sanic's loop).
         self._turn_loop: asyncio.AbstractEventLoop | None = None
@@ -176,12 +179,13 @@ class WeChatInput(InputChannel):
             "duplicates": 0,
             "replays": 0,
             "refused": 0,
+            "state_unavailable": 0,
             "turns": 0,
             "not_saved": 0,
             "sent": 0,
             "send_failures": 0,
         }
-        self.outbound = Outbound(config, self.client, self.stats)
+        self.outbound = Outbound(config, self.client, self.stats, self.state)
         self.evidence = EvidenceKeeper(config, self.client)
         install_redaction()  # API URLs carry the access token: keep it out of every log line
 
@@ -227,6 +231,11 @@ class WeChatInput(InputChannel):
                 self.stats["refused"] += 1
                 logger.info("WeChat request refused: %s", exc.reason)
                 return response.text(exc.reason, status=exc.status)
+            except StateUnavailable as exc:
+                # not handled, so not claimed: WeChat's retry (or the other server) handles it
+                self.stats["state_unavailable"] += 1
+                logger.error("WeChat message not handled: %s", exc)
+                return response.text("temporarily unavailable", status=503)
 
         @bp.route("/notify", methods=["POST"])
         async def notify(request: Request) -> HTTPResponse:
@@ -240,7 +249,7 @@ class WeChatInput(InputChannel):
         args = request.args
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
         url_key = check_signed_url(self.config.token, args.get("signature"), timestamp, nonce)
-        if not self.replays.claim(url_key):
+        if not self.state.claim(url_key, REPLAY_TTL_S):
             # the very same URL again: WeChat's retry, or a replay; either way handled already
             self.stats["replays"] += 1
             logger.info("signed URL used before: not handled again")
@@ -272,19 +281,20 @@ class WeChatInput(InputChannel):
         check_sender(msg.source)
 
         self.stats["received"] += 1
-        if not self.seen.claim(dedupe_key(msg)):
+        if not self.state.claim(dedupe_key(msg), DEDUPE_TTL_S):
             self.stats["duplicates"] += 1
             logger.info("retry of %s from %s ignored", dedupe_key(msg), mask_user(msg.source))
             return response.text("success")
         user = msg.source
         inbound = translate(msg, None)
         if inbound.kind == "unsubscribe":
-            self.outbound.unsubscribed.add(user)
+            self.state.set_unsubscribed(user, True)
             logger.info("%s unsubscribed", mask_user(user))
             return response.text("success")
-        self.outbound.unsubscribed.discard(user)
+        if self.state.is_unsubscribed(user):
+            self.state.set_unsubscribed(user, False)
         if inbound.kind != "ignored":
-            self.outbound.last_seen[user] = time.time()
+            self.state.saw(user, time.time())
         if inbound.immediate:
             return self._passive_reply(inbound.immediate, msg, timestamp, nonce, encrypted)
         if inbound.kind == "ignored" or (inbound.text is None and inbound.media_id is None):
@@ -341,7 +351,10 @@ class WeChatInput(InputChannel):
             self.outbound.queue_reply(user, inbound.notice)
         text = inbound.text or ""
         # the menu goes when the turn is saved: a citizen told to resend means what they meant
-        menu = self.menus.get(user)
+        try:
+            menu = self.state.menu(user)
+        except StateUnavailable:
+            menu = None  # the citizen's number is then read as text: the form asks again
         if menu and inbound.kind == "text":
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
@@ -368,8 +381,9 @@ class WeChatInput(InputChannel):
             logger.error("turn of %s not saved: %s", mask_user(user), type(exc).__name__)
             self.outbound.queue_reply(user, texts.text("citizen", "guard.not_saved"))
             return
-        if self.menus.get(user) is menu:
-            self.menus.pop(user, None)
+        if menu:
+            with contextlib.suppress(StateUnavailable):
+                self.state.drop_menu(user, menu)
         output.release()
 
     def _turns_loop(self) -> asyncio.AbstractEventLoop:

@@ -29,6 +29,8 @@ class WeChatConfig:
     send_attempts: int = 4
     api_timeout_s: float = 10.0
     service_window_s: float = SERVICE_WINDOW_S
+    #: Redis shared by several Rasa servers (connectors/wechat_state.py); "" keeps it in memory.
+    redis_url: str = ""
 
     @classmethod
     def from_credentials(cls, creds: dict[str, Any]) -> WeChatConfig:
@@ -50,6 +52,7 @@ class WeChatConfig:
             internal_token=get("internal_token", secret_value(s.internal_token)),
             service_window_s=float(get("service_window_hours", str(s.wechat_service_window_hours)))
             * 3600,
+            redis_url=get("redis_url", s.redis_url),
         )
 
 

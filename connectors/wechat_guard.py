@@ -10,14 +10,14 @@ mode, for as long as the token stays the same. So the webhook also demands:
 - a URL never seen before: (timestamp, nonce, signature) is claimed in a replay cache kept for
   longer than the freshness window, so every fresh URL can be used once. A repeat is answered
   「success」 and not handled: that is also right for WeChat's own retries, which the MsgId
-  de-duplication (wechat_support.SeenMessages) handles at most once whatever their URL;
+  de-duplication (wechat_state.ChannelState.claim) handles at most once whatever their URL;
 - in safe mode (an AES key is set) an encrypted body, whose `msg_signature` covers the
   ciphertext: a plaintext body is refused, because nothing authenticates it;
 - a sender (FromUserName) shaped like an openid, so it can never name a conversation of another
   channel's namespace (`hotline:<call_id>`, `rest:<sender>`).
 
-The replay cache lives in process memory behind the small `ClaimStore` interface (one Rasa
-process per deployment today); a shared store can implement the same `claim`.
+The replay cache is the channel's state (connectors/wechat_state.py): Redis when several Rasa
+servers share it (GW_REDIS_URL), else the Rasa process's memory.
 
 WeChat API calls carry the access token in their URL; `redact` and `RedactSecrets` keep it (and
 the app secret) out of every log line, including tracebacks of requests' connection errors.

@@ -17,6 +17,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.config import TOKEN_HEADER
 from connectors.wechat_config import WeChatConfig
+from connectors.wechat_state import ChannelState, MemoryState, StateUnavailable
 from connectors.wechat_support import (
     ApiClient,
     UserLanes,
@@ -38,14 +39,20 @@ OUT_OF_WINDOW_ERRCODE = 45015
 class Outbound:
     """Sends to citizens: replies per citizen in order, and the app's status pushes."""
 
-    def __init__(self, config: WeChatConfig, client: ApiClient, stats: dict[str, int]) -> None:
+    def __init__(
+        self,
+        config: WeChatConfig,
+        client: ApiClient,
+        stats: dict[str, int],
+        state: ChannelState | None = None,
+    ) -> None:
         self.config = config
         self.client = client
         self.stats = stats
         self.deliveries = UserLanes("delivery")
-        #: When each citizen last wrote (time.time()); the tracker store is asked when unknown.
-        self.last_seen: dict[str, float] = {}
-        self.unsubscribed: set[str] = set()
+        #: When each citizen last wrote (the tracker store is asked when unknown), who
+        #: unsubscribed, and which status pushes went out: shared by all servers with Redis.
+        self.state: ChannelState = state if state is not None else MemoryState()
         #: The Sanic loop, where the delivery lanes live (set by the webhook's first call).
         self.main_loop: asyncio.AbstractEventLoop | None = None
 
@@ -96,11 +103,47 @@ class Outbound:
 
     # -- status push from the app -------------------------------------------------------------------
     async def push(self, request: Request) -> HTTPResponse:
-        """One delivery attempt of a status update; the app's outbox worker retries."""
+        """One delivery attempt of a status update; the outbox sender (bot.casework.sender)
+        retries.
+
+        With the outbox row's `notification_id`, a push is sent at most once whichever server
+        and sender try it: the id is claimed in the shared state before WeChat is called and
+        marked sent right after WeChat accepts (the only window for a duplicate is between
+        those two steps: this server dying after WeChat's answer and before one Redis SET). A
+        push another server is sending now is answered 409 (retry later); one already sent, 200.
+        """
         token = request.headers.get(TOKEN_HEADER) or ""
         expected = self.config.internal_token
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
             return response.json({"error": "bad internal token", "retry": False}, status=403)
+        push_id = ""
+        try:
+            body = request.json
+        except Exception:
+            body = None
+        if isinstance(body, dict):
+            # push_key names the row across databases (id + creation time); else the bare id
+            key = body.get("push_key") or body.get("notification_id")
+            push_id = str(key)[:100] if key not in (None, "") else ""
+        try:
+            state = self.state.push_begin(push_id) if push_id else "go"
+        except StateUnavailable:
+            return response.json({"error": "shared state unavailable", "retry": True}, status=503)
+        if state == "sent":
+            return response.json({"via": "already_sent"})
+        if state != "go":
+            return response.json(
+                {"error": "being sent by another server", "retry": True}, status=409
+            )
+        answer = await self._push(request)
+        if push_id:
+            try:
+                self.state.push_done(push_id, sent=answer.status == 200)
+            except StateUnavailable:
+                logger.error("push %s: outcome not recorded in the shared state", push_id)
+        return answer
+
+    async def _push(self, request: Request) -> HTTPResponse:
         try:
             body = request.json
         except Exception:
@@ -110,7 +153,11 @@ class Outbound:
                 {"error": "recipient and text required", "retry": False}, status=400
             )
         user, text = str(body["recipient"]), str(body["text"])
-        if user in self.unsubscribed:
+        try:
+            unsubscribed = self.state.is_unsubscribed(user)
+        except StateUnavailable:
+            return response.json({"error": "shared state unavailable", "retry": True}, status=503)
+        if unsubscribed:
             return response.json({"error": "citizen unsubscribed", "retry": False}, status=422)
         loop = asyncio.get_running_loop()
         if within_service_window(
@@ -151,7 +198,10 @@ class Outbound:
 
     async def _last_user_time(self, request: Request, user: str) -> float | None:
         """When the citizen last wrote: this process's memory, else the tracker store."""
-        known = self.last_seen.get(user)
+        try:
+            known = self.state.last_seen(user)
+        except StateUnavailable:
+            known = None
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or getattr(agent, "tracker_store", None) is None:
             return known

@@ -390,8 +390,9 @@ class ApiClient(WeChatClient):
         *,
         base_url: str = DEFAULT_API_BASE_URL,
         timeout: float = 10.0,
+        session: Any = None,
     ) -> None:
-        super().__init__(appid, secret, timeout=timeout)
+        super().__init__(appid, secret, session=session, timeout=timeout)
         self.API_BASE_URL = base_url if base_url.endswith("/") else base_url + "/"
 
     def fetch_access_token(self) -> dict[str, Any]:

@@ -230,7 +230,14 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
     serves them back, and saves skip the count query. The database stays the source of truth:
     a restarted server starts with an empty cache, and a conversation whose tracker starts a new
     session mid-way is dropped from the cache and read back from the database next time.
-    Run one Rasa server per tracker database with this store (or use GreenWhistleTrackerStore).
+
+    Several Rasa servers on one tracker database (docs/deployment.md): with `shared: true`
+    (endpoints.cluster.yml) every cached conversation carries its version, the highest event id
+    it had in the database, and a retrieve first asks the database for that number (one indexed
+    query): a conversation another server has written since is read back whole. Rasa's lock store
+    (Redis) keeps two servers from writing one conversation at once, so the version read after a
+    save is this server's own write. Without `shared`, run one Rasa server per tracker database.
+    bench/tracker_cache.py compares this with no cache at all (GreenWhistleTrackerStore).
     """
 
     def __init__(
@@ -239,19 +246,46 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         host: str | None = None,
         event_broker: Any = None,
         cache_size: int = 5000,
+        shared: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         self._cache: OrderedDict[str, list[Any]] = OrderedDict()
         self._cache_size = int(cache_size)
+        self.shared = str(shared).strip().lower() in {"1", "true", "yes", "on"}
+        #: shared mode: the highest event id of each cached conversation when it was cached
+        self._versions: dict[str, int | None] = {}
+
+    def version(self, sender_id: str) -> int | None:
+        """The conversation's version in the database: its highest event id (None: no events).
+
+        Events are only appended (ids grow) or deleted by the retention purge, so any write by
+        another server changes it."""
+        try:
+            with self.engine.connect() as conn:
+                return self._max_id(conn, sender_id)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _failure("load", exc) from exc
+
+    def _max_id(self, conn: Any, sender_id: str) -> int | None:
+        ev = self.SQLEvent.__table__
+        found = conn.execute(
+            sa.select(sa.func.max(ev.c.id)).where(ev.c.sender_id == sender_id)
+        ).scalar()
+        return None if found is None else int(found)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation from the cache, else from the database (TrackerStoreUnavailable)."""
         events = self._cache.get(sender_id)
+        version = self.version(sender_id) if self.shared else None
+        if events is not None and self.shared and version != self._versions.get(sender_id):
+            events = None  # another server wrote it since: read it back
         if events is None or self.domain is None:
+            # the version is read before the events: a write in between makes it look older
+            # than the events, so the next retrieve reads again (never the other way round)
             tracker = await super().retrieve(sender_id)
             if tracker is not None:
-                self._remember(sender_id, list(tracker.events))
+                self._remember(sender_id, list(tracker.events), version)
             return tracker
         self._cache.move_to_end(sender_id)
         return DialogueStateTracker.from_events(sender_id, list(events), self.domain.slots)
@@ -262,13 +296,15 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
         try:
             await self._save(tracker)
         except BaseException:
-            self._cache.pop(tracker.sender_id, None)
+            self._forget(tracker.sender_id)
             raise
 
     async def _save(self, tracker: DialogueStateTracker) -> None:
         self.maybe_purge()
         cached = self._cache.get(tracker.sender_id)
         events = list(tracker.events)
+        version: int | None = None
+        version_known = False  # shared mode: read with the write, no query of its own
         if cached is None or len(events) < len(cached):
             await super().save(tracker)
         else:
@@ -292,13 +328,19 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
                 try:
                     with self.engine.begin() as conn:
                         conn.execute(self.SQLEvent.__table__.insert(), rows)
+                        if self.shared:
+                            version, version_known = self._max_id(conn, tracker.sender_id), True
                 except sa.exc.SQLAlchemyError as exc:
                     raise _failure("save", exc) from exc
+            elif self.shared:
+                version, version_known = self._versions.get(tracker.sender_id), True
         starts = [i for i, e in enumerate(events) if isinstance(e, SessionStarted)]
         if starts and starts[-1] > 1:
-            self._cache.pop(tracker.sender_id, None)  # a new session began: reread from the DB
+            self._forget(tracker.sender_id)  # a new session began: reread from the DB
         else:
-            self._remember(tracker.sender_id, events)
+            if self.shared and not version_known:
+                version = self.version(tracker.sender_id)
+            self._remember(tracker.sender_id, events, version)
 
     def _purged(self, fut: asyncio.Future[int], cutoff: float) -> None:
         super()._purged(fut, cutoff)
@@ -309,10 +351,16 @@ class CachedTrackerStore(GreenWhistleTrackerStore):
             if not events or (getattr(events[-1], "timestamp", None) or 0) < cutoff
         ]
         for sender in stale:
-            del self._cache[sender]
+            self._forget(sender)
 
-    def _remember(self, sender_id: str, events: list[Any]) -> None:
+    def _remember(self, sender_id: str, events: list[Any], version: int | None = None) -> None:
         self._cache[sender_id] = events
+        self._versions[sender_id] = version
         self._cache.move_to_end(sender_id)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            oldest, _ = self._cache.popitem(last=False)
+            self._versions.pop(oldest, None)
+
+    def _forget(self, sender_id: str) -> None:
+        self._cache.pop(sender_id, None)
+        self._versions.pop(sender_id, None)

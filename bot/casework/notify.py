@@ -4,8 +4,26 @@ A transactional outbox. Case work (bot/casework/commands.py) writes the message 
 citizen-visible status change with `queue(session, issue, event)` in the same transaction as the
 change itself: the change and its message are committed together or not at all, so no change
 goes out untold and no message announces a change that was rolled back. After the commit,
-`status_changed(issue, event)` only wakes the delivery worker, so the caller never waits for
-WeChat. The worker delivers WeChat issues through the Rasa server's WeChat channel (POST
+`status_changed(issue, event)` returns at once, so the caller never waits for WeChat.
+
+The sender is a process of its own (`python -m bot.casework.sender`, started by `make run` and
+`make run-cluster`; several may run), never a thread of the app or the action server. It claims
+each due row before delivering it: on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED`, holding
+the row lock while it delivers and committing the outcome right after the channel answers, so a
+second sender skips the row and a sender killed mid-delivery releases it at once (its connection
+dies with it, the transaction rolls back, the row is pending again); on SQLite with a lease
+(`next_attempt_at` moved LEASE_S ahead by a conditional UPDATE), after which a row of a killed
+sender is due again. Nothing is lost either way.
+
+Duplicates: WeChat's send API takes no idempotency key. The channel claims each row's push key
+(`push_key`: id + creation time) in the shared state before calling WeChat and marks it sent
+right after WeChat accepts (connectors/wechat_outbound.Outbound.push), so a row retried after a
+sender died is answered `already_sent` instead of sent again. A citizen can get a message twice
+only if the Rasa server itself dies in the window between WeChat accepting the message and that
+one Redis SET (well under a millisecond), or, without Redis (one machine), if the Rasa process
+restarts between WeChat accepting and the sender committing.
+
+The sender delivers WeChat issues through the Rasa server's WeChat channel (POST
 {GW_RASA_URL}/webhooks/wechat/notify, which picks a customer-service or a template message by
 the 48-hour rule), retries failures with backoff, and finally marks a message `undelivered`:
 that row is the record on the issue of what did not reach the citizen. Issues from other
@@ -42,6 +60,12 @@ PUSH_CHANNELS = frozenset({"wechat"})
 DEFAULT_BACKOFF_S: tuple[float, ...] = (5, 30, 120, 600, 1800)
 #: How long a worker owns a row it is delivering (another process skips it meanwhile).
 LEASE_S = 60.0
+
+
+def push_key(row: Notification) -> str:
+    """The row's name for the channel's at-most-once claim: its id and creation time, so that a
+    database created afresh (ids from 1 again) never meets the claims of an older one."""
+    return f"{row.id}:{row.created_at.isoformat()}"
 
 
 def compose(issue: IssueView, event: EventView) -> tuple[str, dict[str, str]]:
@@ -163,7 +187,8 @@ def _tz() -> Any:
 
 
 class Notifier:
-    """The outbox and its delivery worker (a daemon thread per process, started on first use)."""
+    """The outbox and its delivery loop: `run()` in the sender process (bot.casework.sender);
+    tests may run it in a thread with `start()`."""
 
     def __init__(
         self,
@@ -176,6 +201,8 @@ class Notifier:
         poll_s: float = 5.0,
     ) -> None:
         self._sessions = make_session_factory(store.engine)
+        #: PostgreSQL: rows claimed with FOR UPDATE SKIP LOCKED; others (SQLite): a lease
+        self.skip_locked = store.engine.dialect.name == "postgresql"
         self.rasa_url = rasa_url.rstrip("/")
         self.token = token
         self.backoff_s = tuple(backoff_s)
@@ -236,7 +263,7 @@ class Notifier:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._stop.clear()
-                self._thread = threading.Thread(target=self._run, name="gw-notify", daemon=True)
+                self._thread = threading.Thread(target=self.run, name="gw-notify", daemon=True)
                 self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -245,7 +272,13 @@ class Notifier:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _run(self) -> None:
+    def request_stop(self) -> None:
+        """Ends `run()` after the delivery in hand (a signal handler may call it)."""
+        self._stop.set()
+        self._wake.set()
+
+    def run(self) -> None:
+        """Delivers due messages until `request_stop()`: the sender process's main loop."""
         while not self._stop.is_set():
             try:
                 self.deliver_due()
@@ -275,6 +308,8 @@ class Notifier:
     def deliver_due(self, now: datetime | None = None) -> int:
         """One pass: tries every due WeChat message once. Returns how many were attempted."""
         now = now or utcnow()
+        if self.skip_locked:
+            return self._deliver_due_locked(now)
         with self._sessions() as s:
             due = s.execute(
                 select(Notification.id, Notification.next_attempt_at)
@@ -292,6 +327,41 @@ class Notifier:
                 attempted += 1
                 self._deliver(row_id)
         return attempted
+
+    def _deliver_due_locked(self, now: datetime, limit: int = 100) -> int:
+        """PostgreSQL: each due row is claimed with FOR UPDATE SKIP LOCKED and delivered while
+        its lock is held; the outcome is committed as soon as the channel answers."""
+        attempted = 0
+        while attempted < limit and not self._stop.is_set():
+            with self._sessions() as s, s.begin():
+                row = s.execute(
+                    select(Notification)
+                    .where(
+                        Notification.state == "pending",
+                        Notification.channel.in_(PUSH_CHANNELS),
+                        Notification.next_attempt_at <= now,
+                    )
+                    .order_by(Notification.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar_one_or_none()
+                if row is None:
+                    return attempted
+                error, retry, via = self._push(self._payload(row))
+                self._record(s, row, error=error, retry=retry, via=via)
+            attempted += 1
+        return attempted
+
+    @staticmethod
+    def _payload(row: Notification) -> dict[str, Any]:
+        return {
+            "recipient": row.recipient,
+            "ticket": row.ticket,
+            "text": row.text,
+            "data": row.data,
+            "notification_id": row.id,
+            "push_key": push_key(row),
+        }
 
     def _claim(self, row_id: int, due_at: datetime, now: datetime) -> bool:
         """Takes a lease on the row, so that two processes never send the same message."""
@@ -311,13 +381,7 @@ class Notifier:
         with self._sessions() as s:
             row = s.get(Notification, row_id)
             assert row is not None
-            payload = {
-                "recipient": row.recipient,
-                "ticket": row.ticket,
-                "text": row.text,
-                "data": row.data,
-                "notification_id": row.id,
-            }
+            payload = self._payload(row)
         error, retry, via = self._push(payload)
         with self._sessions() as s, s.begin():
             row = s.get(Notification, row_id)
@@ -410,10 +474,9 @@ def get_notifier() -> Notifier:
 
 
 def status_changed(issue: IssueView, event: EventView) -> None:
-    """After the commit of a change: wakes the worker for the message case work queued with it
-    (never raises, never blocks long). The message is already in the outbox: if the worker
-    cannot be woken now, it finds the row on its next pass."""
-    try:
-        get_notifier().wake(issue.channel)
-    except Exception:
-        logger.exception("notifier unavailable; %s waits for the next pass", issue.ticket)
+    """After the commit of a change: nothing to do in this process (never raises, never blocks).
+
+    Case work committed the message with the change; the sender process (bot.casework.sender)
+    finds it on its next pass (within its poll interval). No thread is started here: the app
+    and the action server run several instances, and the sender is a process of its own."""
+    logger.debug("status message of %s (%s) left to the sender", issue.ticket, event.to_status)

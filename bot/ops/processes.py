@@ -42,6 +42,12 @@ class Proc:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+    #: When set, the child's pid is kept in `<pid_dir>/<name>.pid` while it runs.
+    pid_dir: Path | None = None
+
+    @property
+    def pid_file(self) -> Path | None:
+        return self.pid_dir / f"{self.name}.pid" if self.pid_dir is not None else None
 
     def start(self) -> None:
         """Starts the child in a session (and process group) of its own, with umask 077."""
@@ -56,6 +62,9 @@ class Proc:
             start_new_session=True,
             umask=CHILD_UMASK,
         )
+        if self.pid_file is not None:
+            private_dir(self.pid_file.parent)
+            private_file(self.pid_file).write_text(f"{self.popen.pid}\n")
 
     @property
     def running(self) -> bool:
@@ -95,6 +104,9 @@ class Proc:
                 self.popen.wait(1.0)
             if self.group():
                 logger.error("%s: processes %s survived SIGKILL", self.name, self.group())
+            if self.pid_file is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.pid_file.unlink()
         if self._log:
             self._log.close()
             self._log = None

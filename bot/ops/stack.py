@@ -25,7 +25,6 @@ import os
 import signal
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import httpx
 
 from bot import texts
 from bot.config import PROJECT_ROOT
+from bot.ops.chat import chat
 from bot.ops.processes import (
     Proc,
     private_dir,
@@ -143,7 +143,8 @@ def latest_model(models_dir: Path = MODELS) -> Path | None:
 
 @dataclass
 class Stack:
-    """The three processes, configured for one database and one set of ports."""
+    """The four processes (Rasa server, action server, app, notification sender), configured for
+    one database and one set of ports. bot.ops.cluster.Cluster runs several of each."""
 
     ports: Ports = field(default_factory=Ports)
     database_url: str | None = None
@@ -154,6 +155,10 @@ class Stack:
     host: str = "127.0.0.1"
     procs: dict[str, Proc] = field(default_factory=dict)
     evidence_dir: Path = field(init=False)
+    #: The environment every child starts from (each gets only the secrets it needs).
+    env: dict[str, str] = field(init=False)
+    credentials: Path = field(init=False)
+    model_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
         private_dir(self.var_dir)
@@ -199,68 +204,98 @@ class Stack:
         env.setdefault("GW_EVIDENCE_DIR", str(self.var_dir / "evidence"))
         self.evidence_dir = Path(env["GW_EVIDENCE_DIR"])
         env["LOG_LEVEL"] = library_log_level(env)
-        credentials = credentials_file(env, self.var_dir)
-        model = self.model or latest_model()
-        logs = self.var_dir / "logs"
-        # Only Rasa needs the Rasa token; the app needs neither token of the chat side.
-        actions_env = {k: v for k, v in env.items() if k != "GW_RASA_TOKEN"}
-        app_env = {k: v for k, v in env.items() if k not in ("GW_RASA_TOKEN", "GW_ACTION_TOKEN")}
-        rasa_argv = [
+        self.env = env
+        self.credentials = credentials_file(env, self.var_dir)
+        self.model_path = self.model or latest_model() or MODELS
+        self.procs = self.build_procs()
+
+    # -- the processes: one of each here; bot.ops.cluster builds several from the same parts ---
+    @property
+    def logs(self) -> Path:
+        return self.var_dir / "logs"
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.var_dir / "run"
+
+    def build_procs(self) -> dict[str, Proc]:
+        return {
+            "actions": self.actions_proc("actions", self.ports.actions),
+            "app": self.app_proc("app", self.ports.app),
+            "rasa": self.rasa_proc("rasa", self.ports.rasa),
+            "sender": self.sender_proc("sender"),
+        }
+
+    def actions_env(self) -> dict[str, str]:
+        """Only Rasa needs the Rasa token."""
+        return {k: v for k, v in self.env.items() if k != "GW_RASA_TOKEN"}
+
+    def app_env(self) -> dict[str, str]:
+        """The app (and the sender) need neither token of the chat side."""
+        return {k: v for k, v in self.env.items() if k not in ("GW_RASA_TOKEN", "GW_ACTION_TOKEN")}
+
+    def _proc(self, name: str, argv: list[str], health_url: str, env: dict[str, str]) -> Proc:
+        return Proc(name, argv, health_url, env, self.logs / f"{name}.log", pid_dir=self.pid_dir)
+
+    def actions_proc(self, name: str, port: int) -> Proc:
+        argv = [
+            str(APP_VENV / "bin" / "python"),
+            "-m",
+            "bot.ops.action_server",
+            "--interface",
+            self.host,
+            "--port",
+            str(port),
+        ]
+        return self._proc(name, argv, f"http://{self.host}:{port}/health", self.actions_env())
+
+    def app_proc(self, name: str, port: int) -> Proc:
+        argv = [
+            str(APP_VENV / "bin" / "python"),
+            "-m",
+            "uvicorn",
+            "bot.web.app:create_app",
+            "--factory",
+            "--host",
+            self.host,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+        return self._proc(name, argv, f"http://{self.host}:{port}/healthz", self.app_env())
+
+    def rasa_proc(
+        self,
+        name: str,
+        port: int,
+        endpoints: str = "endpoints.yml",
+        extra_env: Mapping[str, str] | None = None,
+    ) -> Proc:
+        argv = [
             str(RASA_VENV / "bin" / "python"),
             "-c",
             RASA_LAUNCHER,
             "run",
             "--model",
-            str(model or MODELS),
+            str(self.model_path),
             "--enable-api",
             "--interface",
             self.host,
             "--port",
-            str(self.ports.rasa),
+            str(port),
             "--endpoints",
-            "endpoints.yml",
+            endpoints,
             "--credentials",
-            str(credentials),
+            str(self.credentials),
         ]
-        self.procs = {
-            "actions": Proc(
-                "actions",
-                [
-                    str(APP_VENV / "bin" / "python"),
-                    "-m",
-                    "bot.ops.action_server",
-                    "--interface",
-                    self.host,
-                    "--port",
-                    str(self.ports.actions),
-                ],
-                f"http://{self.host}:{self.ports.actions}/health",
-                actions_env,
-                logs / "actions.log",
-            ),
-            "app": Proc(
-                "app",
-                [
-                    str(APP_VENV / "bin" / "python"),
-                    "-m",
-                    "uvicorn",
-                    "bot.web.app:create_app",
-                    "--factory",
-                    "--host",
-                    self.host,
-                    "--port",
-                    str(self.ports.app),
-                    "--log-level",
-                    "warning",
-                ],
-                f"http://{self.host}:{self.ports.app}/healthz",
-                app_env,
-                logs / "app.log",
-            ),
-            "rasa": Proc(
-                "rasa", rasa_argv, f"http://{self.host}:{self.ports.rasa}/", env, logs / "rasa.log"
-            ),
-        }
+        env = {**self.env, **(extra_env or {})}
+        return self._proc(name, argv, f"http://{self.host}:{port}/", env)
+
+    def sender_proc(self, name: str) -> Proc:
+        """The outbox sender (bot.casework.sender): no port, so no health URL."""
+        argv = [str(APP_VENV / "bin" / "python"), "-m", "bot.casework.sender"]
+        return self._proc(name, argv, "", self.app_env())
 
     @property
     def rasa_url(self) -> str:
@@ -269,12 +304,17 @@ class Stack:
     @property
     def rasa_token(self) -> str:
         """The token of Rasa's HTTP API (`?token=…`), for the operator's tools and tests."""
-        return self.procs["rasa"].env["GW_RASA_TOKEN"]
+        return self.env["GW_RASA_TOKEN"]
 
     @property
     def action_token(self) -> str:
         """The secret the action server wants in `Authorization: Bearer …`."""
-        return self.procs["actions"].env["GW_ACTION_TOKEN"]
+        return self.env["GW_ACTION_TOKEN"]
+
+    @property
+    def internal_token(self) -> str:
+        """The channels' and the app's internal token (X-GW-Token)."""
+        return self.env["GW_INTERNAL_TOKEN"]
 
     @property
     def app_url(self) -> str:
@@ -313,6 +353,11 @@ class Stack:
     def wait_ready(self, name: str, timeout: float = START_TIMEOUT_S) -> None:
         proc = self.procs[name]
         deadline = time.monotonic() + timeout
+        if not proc.health_url:  # no port (the sender): alive for a moment is ready
+            time.sleep(1.0)
+            if not proc.running:
+                raise RuntimeError(f"{name} exited during start-up:\n{proc.tail()}")
+            return
         while time.monotonic() < deadline:
             if not proc.running:
                 raise RuntimeError(f"{name} exited during start-up:\n{proc.tail()}")
@@ -346,6 +391,10 @@ class Stack:
             restarted.append(name)
         return restarted
 
+    def banner_lines(self) -> str:
+        """More lines for the start-up banner (the cluster lists its processes)."""
+        return ""
+
     def pids(self) -> dict[str, int]:
         return {n: p.popen.pid for n, p in self.procs.items() if p.popen and p.running}
 
@@ -373,43 +422,12 @@ def _print_banner(stack: Stack) -> None:
             logs=stack.var_dir / "logs",
         )
     )
-    if stack.procs["rasa"].env.get("WECHAT_TOKEN"):
+    extra = stack.banner_lines()
+    if extra:
+        print(extra)
+    if stack.env.get("WECHAT_TOKEN"):
         print(texts.text("staff", "ops.stack.banner_wechat", rasa_url=stack.rasa_url))
     print(texts.text("staff", "ops.stack.banner_end"), flush=True)
-
-
-def chat(rasa_url: str, sender: str | None = None) -> None:
-    """A terminal chat over the REST channel."""
-    sender = sender or f"shell-{uuid.uuid4().hex[:8]}"
-    print(texts.text("staff", "ops.stack.chat.intro"))
-    quit_words = {"/quit", "/exit", texts.text("staff", "ops.stack.chat.quit")}
-    with httpx.Client(timeout=60.0) as client:
-        while True:
-            try:
-                text = input(texts.text("staff", "ops.stack.chat.prompt")).strip()
-            except (EOFError, KeyboardInterrupt):
-                print()
-                return
-            if text in quit_words:
-                return
-            if not text:
-                continue
-            try:
-                replies = client.post(
-                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-                ).json()
-            except httpx.HTTPError as exc:
-                print(texts.text("staff", "ops.stack.chat.unreachable", error=exc))
-                continue
-            for reply in replies:
-                if reply.get("text"):
-                    print(texts.text("staff", "ops.stack.chat.bot", said=reply["text"]))
-                for i, button in enumerate(reply.get("buttons") or [], 1):
-                    print(
-                        texts.text(
-                            "staff", "ops.stack.chat.button", number=i, title=button.get("title")
-                        )
-                    )
 
 
 def _serve(stack: Stack, then_chat: bool) -> int:

@@ -8,8 +8,6 @@ shape of the edge they hit (Open311 list, console page, plain JSON), never with 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -134,19 +132,6 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
-@asynccontextmanager
-async def _deliver_pending(app: FastAPI) -> AsyncIterator[None]:
-    """Starts the status-message worker at start-up, so messages left pending by a crash go out
-    without waiting for the next status change."""
-    from bot.casework.notify import get_notifier
-
-    try:
-        get_notifier().start()
-    except Exception:  # the app must serve even when the outbox cannot be read yet
-        logger.exception("status-message worker not started")
-    yield
-
-
 def create_app(store: CaseStore | None = None, settings: Settings | None = None) -> FastAPI:
     """Builds the app; `store`/`settings` are for tests, otherwise both come from the environment."""
     settings = settings or get_settings()
@@ -156,7 +141,6 @@ def create_app(store: CaseStore | None = None, settings: Settings | None = None)
     app = FastAPI(
         title=texts.text("staff", "console.app.title"),
         version=__version__,
-        lifespan=_deliver_pending if store is None else None,
     )
     app.state.settings = settings
     app.state.store = store  # None: bot.casework.store.get_store() on first use

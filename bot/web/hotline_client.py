@@ -8,6 +8,7 @@ with the channel's reason, never as exceptions, except when the channel cannot b
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,5 +118,27 @@ class HotlineClient:
             payload["force_report"] = True
         return self.post(payload)
 
-    def follow_up(self, call_id: str, message: str, *, agent_id: str | None = None) -> HotlineReply:
-        return self.post({"call_id": call_id, "message": message, "agent_id": agent_id})
+    def follow_up(
+        self,
+        call_id: str,
+        message: str,
+        *,
+        agent_id: str | None = None,
+        turn_id: str | None = None,
+    ) -> HotlineReply:
+        """One agent turn, with a turn id, so that it is safe to send again: once more here when
+        the channel is unreachable or busy (a Rasa server died under it), and the channel answers
+        a turn it has handled before from the conversation instead of running it twice."""
+        payload = {
+            "call_id": call_id,
+            "message": message,
+            "agent_id": agent_id,
+            "turn_id": turn_id or uuid.uuid4().hex,
+        }
+        try:
+            reply = self.post(payload)
+        except HotlineUnavailable:
+            return self.post(payload)
+        if reply.status_code in (502, 503, 504):
+            return self.post(payload)
+        return reply

@@ -18,6 +18,7 @@ from connectors.hotline_support import (
     parse_request,
     started_at_iso,
 )
+from connectors.turn_ids import replies_to
 
 
 @pytest.mark.parametrize(
@@ -150,3 +151,37 @@ def test_filed_response_has_the_ticket_and_nothing_missing() -> None:
         "c1", messages=[], slots={"filed_ticket": "HB-20261123-0001"}, events=events
     )
     assert (body["status"], body["ticket"], body["missing"]) == ("filed", "HB-20261123-0001", [])
+
+
+# -- a turn sent twice (issue 17: a retry on another server) is answered, not run again ---------
+def test_a_follow_up_may_carry_its_turn_id() -> None:
+    req = parse_request({"call_id": "c-9", "message": "确认", "turn_id": "t-3"})
+    assert isinstance(req, FollowUp)
+    assert req.message_id == "hotline:c-9:t-3"
+    assert parse_request({"call_id": "c-9", "message": "确认"}).message_id is None  # type: ignore[union-attr]
+    with pytest.raises(HotlineError) as caught:
+        parse_request({"call_id": "c-9", "message": "确认", "turn_id": "bad id!"})
+    assert caught.value.status == 400
+
+
+def test_the_answer_to_a_turn_handled_before_is_read_from_the_conversation() -> None:
+    listen = {"event": "action", "name": "action_listen"}
+    events = [
+        {"event": "user", "text": "工厂冒黑烟", "message_id": "hotline:c-9:t-1"},
+        {"event": "bot", "text": "请问在哪里？", "data": {}},
+        listen,
+        {"event": "user", "text": "确认", "message_id": "hotline:c-9:t-2"},
+        {"event": "action", "name": "action_submit_report"},
+        {"event": "bot", "text": "已受理", "data": {}},
+        {"event": "bot", "text": "还有什么问题", "data": {"buttons": [{"title": "没有"}]}},
+        listen,
+        {"event": "user", "text": "没有", "message_id": "hotline:c-9:t-3"},
+        {"event": "bot", "text": "再见", "data": {}},
+    ]
+    assert replies_to(events, "hotline:c-9:t-2") == [
+        {"text": "已受理"},
+        {"text": "还有什么问题", "buttons": [{"title": "没有"}]},
+    ]
+    assert replies_to(events, "hotline:c-9:t-4") is None  # never arrived: run it
+    # the conversation holds the message but not the end of its answer: run it again
+    assert replies_to(events, "hotline:c-9:t-3") is None

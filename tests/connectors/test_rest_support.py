@@ -113,3 +113,20 @@ def test_a_long_message_in_a_small_body_is_parsed_for_the_channel_to_refuse_poli
 )
 def test_senders_are_masked_for_logs(sender: str, masked: str) -> None:
     assert mask_sender(sender) == masked
+
+
+def test_a_message_may_carry_its_id_and_a_bad_one_is_refused() -> None:
+    """Issue 17: a message sent again after its server died is answered, not run twice."""
+    msg = parse_request(
+        json.dumps({"sender": "u1", "message": "确认", "message_id": "m-7"}).encode()
+    )
+    assert msg.message_id == "m-7"
+    assert (
+        parse_request(json.dumps({"sender": "u1", "message": "确认"}).encode()).message_id is None
+    )
+    for bad in ("", "has space", "x" * 65, 7):
+        with pytest.raises(RestError) as caught:
+            parse_request(
+                json.dumps({"sender": "u1", "message": "确认", "message_id": bad}).encode()
+            )
+        assert caught.value.status == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,3 +103,23 @@ def test_client_reports_an_unreachable_channel() -> None:
     )
     with pytest.raises(HotlineUnavailable):
         client.follow_up("c1", "确认")
+
+
+def test_a_follow_up_is_sent_again_with_the_same_turn_id_when_a_server_died() -> None:
+    """Issue 17: the channel answers a turn it has seen from the conversation, so the client may
+    resend it (once) when the Rasa server behind the balancer died under it."""
+    seen: list[dict[str, object]] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        if len(seen) == 1:
+            return httpx.Response(503, json={"error": {"code": "busy"}})
+        return httpx.Response(200, json={"status": "filed", "ticket": "HB-20261203-0001"})
+
+    client = HotlineClient(
+        "http://x", "t", client=httpx.Client(transport=httpx.MockTransport(flaky))
+    )
+    reply = client.follow_up("c1", "确认")
+    assert reply.ok and reply.body["ticket"] == "HB-20261203-0001"
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert isinstance(seen[0]["turn_id"], str) and len(seen[0]["turn_id"]) >= 16
