@@ -141,14 +141,6 @@ def test_public_filters_and_pages(store: CaseStore) -> None:
     assert d.public_districts() == ["涪城区", "游仙区"]
 
 
-@pytest.mark.skipif(origin.has_batches(), reason="issues record batches (migration 0008)")
-def test_a_batch_cannot_be_chosen_before_issues_record_batches(store: CaseStore) -> None:
-    assert Disclosure(store).batches() == []
-    with pytest.raises(InvalidReport, match="批次"):
-        Disclosure(store).selection(Selection(source="督察交办", batch="第1批"))
-
-
-@pytest.mark.skipif(not origin.has_batches(), reason="needs migration 0008 (source, batch_no)")
 def test_a_batch_lists_its_finished_issues_by_receipt_number(store: CaseStore) -> None:
     done_b = _resolved(store, at=NOV)
     done_a = _resolved(store, at=NOV)

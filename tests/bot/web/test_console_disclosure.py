@@ -177,13 +177,3 @@ def test_the_excel_file_needs_a_selection(app_client: TestClient, store: CaseSto
     assert page.status_code == 200 and 'id="disclosure-table"' not in page.text
     refused = app_client.get("/console/disclosure.xlsx")
     assert refused.status_code == 400 and "请选择一个批次" in refused.text
-
-
-@pytest.mark.skipif(origin.has_batches(), reason="issues record batches (migration 0008)")
-def test_batches_wait_for_the_source_and_batch_columns(
-    app_client: TestClient, store: CaseStore
-) -> None:
-    login(app_client, store, "office")
-    assert "台账尚未记录来源和批次号" in app_client.get("/console/disclosure").text
-    refused = app_client.get("/console/disclosure?source=督察交办&batch=第1批")
-    assert refused.status_code == 400 and "批次" in refused.text

@@ -165,6 +165,7 @@ def test_a_bad_extensions_value_is_open311_400(client: TestClient) -> None:
 def test_spec_filters_work_with_extensions(
     client: TestClient, store: CaseStore, params: dict[str, str], expected: list[str]
 ) -> None:
+    params = dict(params)  # the parameters are shared by the SQLite and PostgreSQL runs
     issues = {
         "noise": file(store, categories=["噪声"], ago=timedelta(hours=1), town="新皂镇"),
         "water_old": file(store, categories=["水"], ago=timedelta(days=3), town="丰谷镇"),
