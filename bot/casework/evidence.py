@@ -150,7 +150,10 @@ def save_blob(folder: Path, data: bytes) -> str:
     path = blob_path(folder, sha)
     if path.exists() and path.stat().st_size == len(data):
         return sha
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Owner only, whatever the process's umask (the files are 0600 from mkstemp): evidence can
+    # show the reporter.
+    path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,3 +140,15 @@ def test_evidence_of_an_issue_over_the_api(client: TestClient, store: CaseStore)
     r = client.get(f"/internal/channels/evidence/{issue.ticket}", headers={"X-GW-Token": TOKEN})
     assert r.status_code == 200
     assert [e["sha256"] for e in r.json()] == [hashlib.sha256(PHOTO).hexdigest()]
+
+
+def test_blob_folders_are_the_owners_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        sha = save_blob(tmp_path / "evidence", PHOTO)
+    finally:
+        os.umask(old)
+    path = blob_path(tmp_path / "evidence", sha)
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "evidence").stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600
