@@ -130,9 +130,7 @@ def _columns() -> list[Any]:
         Issue.resolved_at,
         Issue.reporter_name,  # only to remove it from the texts
     ]
-    receipt = origin.column(origin.RECEIPT_NO)
-    if receipt is not None:
-        cols.append(receipt.label(origin.RECEIPT_NO))
+    cols.append(Issue.external_ref.label(origin.RECEIPT_NO))
     return cols
 
 
@@ -232,20 +230,18 @@ class Disclosure:
 
     # -- the 公开情况一览表 -------------------------------------------------------------------------
     def batches(self) -> list[tuple[str, str]]:
-        """(source, batch) pairs in the ledger, newest batch numbers last; [] before 0008."""
-        source, batch = origin.column(origin.SOURCE), origin.column(origin.BATCH_NO)
-        if source is None or batch is None:
-            return []
-        stmt = select(source, batch).where(batch.is_not(None), batch != "").distinct()
+        """(source, batch) pairs in the ledger, newest batch numbers last."""
+        stmt = (
+            select(Issue.source, Issue.batch)
+            .where(Issue.batch.is_not(None), Issue.batch != "")
+            .distinct()
+        )
         with self.store.transaction() as s:
             return sorted((str(a), str(b)) for a, b in s.execute(stmt.limit(500)).tuples())
 
     def _selection_filter(self, stmt: Select[Any], sel: Selection) -> Select[Any]:
         if sel.is_batch:
-            source, batch = origin.column(origin.SOURCE), origin.column(origin.BATCH_NO)
-            if source is None or batch is None:
-                raise InvalidReport(texts.text("staff", "disclosure.errors.no_batches"))
-            return stmt.where(source == sel.source, batch == sel.batch)
+            return stmt.where(Issue.source == sel.source, Issue.batch == sel.batch)
         if sel.month is None:
             raise InvalidReport(texts.text("staff", "disclosure.errors.bad_selection"))
         start, end = _month_range(sel.month, self.tz)
@@ -253,11 +249,8 @@ class Disclosure:
 
     def selection(self, sel: Selection) -> tuple[list[PublicRow], SelectionCounts]:
         """The finished issues of a batch (by 受理编号) or a month (by 办结), and the counts."""
-        receipt = origin.column(origin.RECEIPT_NO)
         order: tuple[Any, ...] = (
-            ((receipt if receipt is not None else Issue.ticket), Issue.id)
-            if sel.is_batch
-            else (Issue.resolved_at, Issue.id)
+            (Issue.external_ref, Issue.id) if sel.is_batch else (Issue.resolved_at, Issue.id)
         )
         with self.store.transaction() as s:
             found = list(

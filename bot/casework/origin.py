@@ -3,7 +3,8 @@
 Migration 0008 (issue 18, parts 1–2: 登记 for every source and batch import) adds the issue's
 `source` (督察交办, 来信, 网格员巡查… as in bot/data/sources.yml), `external_ref` (受理编号 of a
 hand-over table) and `batch` (第N批). Issues without them (chat channels, hotline) fall back on
-what the ledger has: the channel's label as the source, the ticket as the 受理编号, no batch.
+what the ledger has: the channel's label as the source, the ticket as the 受理编号, no batch
+(an object without these attributes, such as a row of another query, is read the same way).
 Everything about an issue's origin that bot/casework/results.py and bot/casework/disclosure.py
 need goes through this module.
 """
@@ -13,10 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.orm import InstrumentedAttribute
-
 from bot.casework.ledger import CHANNEL_LABELS
-from bot.casework.models import Issue
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +41,3 @@ def receipt_no_of(issue: Any) -> str:
 def batch_no_of(issue: Any) -> str:
     """The batch (第N批) of a hand-over, or "" when the issue came in alone."""
     return _text(getattr(issue, BATCH_NO, None))
-
-
-def column(name: str) -> InstrumentedAttribute[Any] | None:
-    """Issue's mapped column `name`, or None while the ledger does not have it (before 0008)."""
-    attr = getattr(Issue, name, None)
-    return attr if isinstance(attr, InstrumentedAttribute) else None
-
-
-def has_batches() -> bool:
-    """Whether issues record a source and a batch (migration 0008), so a batch can be chosen."""
-    return column(SOURCE) is not None and column(BATCH_NO) is not None

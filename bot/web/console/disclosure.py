@@ -27,7 +27,6 @@ from bot.casework.disclosure import (
     SelectionCounts,
     export_xlsx,
 )
-from bot.casework.origin import has_batches
 from bot.clock import utcnow
 from bot.exceptions import InvalidReport, NotAuthorized
 from bot.web.console.pages import SettingsDep, StoreDep, render_page, router
@@ -107,7 +106,6 @@ def disclosure_page(
         selected=sel is not None,
         counts=counts_text,
         batches=disclosure.batches(),
-        has_batches=has_batches(),
         form={"source": source, "batch": batch, "month": month or local.strftime("%Y-%m")},
         query=query,
         generated=local.strftime("%Y-%m-%d %H:%M"),
