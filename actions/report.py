@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -54,6 +54,44 @@ def message_args(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+#: The slot that carries a slot mapping's messages to the next action that speaks (see Carried).
+CARRIED = "carried_messages"
+
+
+def latest_user_stamp(tracker: Tracker) -> float | None:
+    """The timestamp of the citizen's latest message: which message carried messages belong to."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            stamp = event.get("timestamp")
+            return float(stamp) if isinstance(stamp, (int, float)) else None
+    return None
+
+
+class Carried:
+    """Messages of the slot mapping, said by the next action of ours in the same turn.
+
+    Rasa 3.6 keeps only the SlotSet events of a custom slot-mapping action
+    (`ActionExtractSlots._execute_validation_action` filters out its BotUttered events), so what
+    `action_extract_report_slots` wants to say (where to go for a matter that is not ours) is
+    put in a slot, stamped with the message it answers, and said by the question, the read-back
+    or the triage that follows. A stamp of an earlier message means nothing is carried: that
+    turn's action said it, or no action of ours ran.
+    """
+
+    def __init__(self, tracker: Tracker) -> None:
+        value = tracker.get_slot(CARRIED)
+        fresh = isinstance(value, dict) and value.get("for") == latest_user_stamp(tracker)
+        self.present = value is not None
+        self.messages: list[dict[str, Any]] = list(value.get("messages") or []) if fresh else []
+        self.ends_report = bool(fresh and value.get("ends_report"))
+
+    def say(self, dispatcher: CollectingDispatcher) -> list[EventType]:
+        """Sends the messages; the event that clears the slot (none when it is clear)."""
+        for message in self.messages:
+            dispatcher.utter_message(**message)
+        return [SlotSet(CARRIED, None)] if self.present else []
+
+
 class ActionExtractReportSlots(Action):
     """Custom slot mapping run after every user message (see domain.yml, slot report_extracted)."""
 
@@ -69,9 +107,15 @@ class ActionExtractReportSlots(Action):
             form_active=tracker.active_loop_name == "report_form",
             **message_args(tracker),
         )
-        for message in update.messages:
-            dispatcher.utter_message(**message)
-        return [SlotSet(name, value) for name, value in update.slots.items()]
+        events: list[EventType] = [SlotSet(name, value) for name, value in update.slots.items()]
+        if update.messages or update.ends_report:
+            carried = {
+                "for": latest_user_stamp(tracker),
+                "messages": update.messages,
+                "ends_report": update.ends_report,
+            }
+            events.append(SlotSet(CARRIED, carried))
+        return events
 
 
 class ActionTriage(Action):
@@ -85,9 +129,10 @@ class ActionTriage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         result = triage(latest_text(tracker), **message_args(tracker))
+        events = Carried(tracker).say(dispatcher)
         for message in result.messages:
             dispatcher.utter_message(**message)
-        events: list[EventType] = [SlotSet(name, value) for name, value in result.slots.items()]
+        events += [SlotSet(name, value) for name, value in result.slots.items()]
         return [*events, SlotSet("scope", result.outcome)]
 
 
@@ -114,11 +159,16 @@ class AskSlotAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        carried = Carried(tracker)
+        events = carried.say(dispatcher)
+        if carried.ends_report:
+            # the answer showed the matter is not ours (said above): the report ends unfiled
+            return [*events, ActiveLoop(None), SlotSet("requested_slot", None), then_listen()]
         notice = pin_notice(latest_text(tracker), message_metadata(tracker), context())
         if notice is not None:
             dispatcher.utter_message(**notice)  # the pin just sent is outside the city
         dispatcher.utter_message(**self.question_for(tracker))
-        return [then_listen()]
+        return [*events, then_listen()]
 
 
 class ActionAskDescription(AskSlotAction):
@@ -218,9 +268,15 @@ class ActionReportSummary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         slots = tracker.current_slot_values()
+        events = Carried(tracker).say(dispatcher)
         dispatcher.utter_message(**texts.message("citizen", "summary", **summary_variables(slots)))
         report_uid = slots.get("report_uid") or f"{channel_of(tracker)}:{uuid.uuid4().hex}"
-        return [SlotSet("report_uid", report_uid), SlotSet("filed_ticket", None), then_listen()]
+        return [
+            *events,
+            SlotSet("report_uid", report_uid),
+            SlotSet("filed_ticket", None),
+            then_listen(),
+        ]
 
 
 class ActionSubmitReport(StoreAction, Action):

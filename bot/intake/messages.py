@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot import texts
 from bot.intake.categories import fine_categories
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft, hotline_call, hotline_update
@@ -19,7 +20,7 @@ from bot.intake.places import (
     pin_coordinates,
     pin_place,
 )
-from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, ReportSlots, media_evidence
+from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, REPORT_SLOTS, ReportSlots, media_evidence
 from bot.intake.status import asks_status
 from bot.intake.turn import Turn, Update
 from bot.intake.values import MAX_EXTRACT_CHARS, clip
@@ -27,6 +28,7 @@ from bot.nlp.extraction import extract
 from bot.nlp.extraction.answers import is_retry, media_kind, pin_label, strip_trigger
 from bot.nlp.extraction.corrections import parse_correction
 from bot.nlp.pipeline import read
+from bot.nlp.scope import decide
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,11 @@ COURTESIES = frozenset({"greet", "goodbye", "thank"})
 MAX_COURTESY_CHARS = 6
 
 HANDLERS = ReportSlots()
+
+
+def _problem_known(slots: Mapping[str, Any]) -> bool:
+    """An environmental problem was named already (the categories, or problems found)."""
+    return bool(slots.get("categories") or slots.get("categories_found"))
 
 
 def interpret(
@@ -140,6 +147,19 @@ def interpret(
         ex=ex,
         found=fine_categories(ex),
     )
+
+    if form_active and requested_slot and not _problem_known(slots):
+        # After a vague opening (「我要投诉」) the first answer may show the matter is not ours
+        # (「物业乱收费」): the report ends with where to go, as triage says at the opening.
+        scope = decide(text, ex.pollution_types or ex.categories)
+        if scope.verdict == "elsewhere" and scope.topic is not None:
+            logger.info("scope: elsewhere inside the form (%s)", scope.topic.key)
+            cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+            return Update(
+                {**cleared, requested_slot: None},
+                [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
+                ends_report=True,
+            )
 
     corrections = parse_correction(text) if (intent == "correct_report" or not form_active) else {}
     if corrections:

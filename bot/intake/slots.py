@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot import texts
 from bot.calls import FIELDS as FORM_SLOTS
 from bot.intake.categories import categories_from_answer, fine_categories, named
 from bot.intake.context import Context
@@ -73,13 +72,14 @@ def anonymous_slots() -> dict[str, Any]:
 
 
 def contact_update(text: str, ex: Extraction) -> Update:
-    """A phone number, 匿名 / 没有, or a request to type the number again."""
+    """A phone number, 匿名 / 没有, or nothing: the contact question is then asked again and says
+    how to write a number (actions/report.py ActionAskContact)."""
     phones = ex.phones or ([p] if (p := normalise_phone(text)) else [])
     if phones:
         return Update(phone_slots(phones[0]))
     if declines_contact(text):
         return Update(anonymous_slots())
-    return Update({"contact": None}, [texts.message("citizen", "contact_invalid")])
+    return Update({"contact": None})
 
 
 def evidence_slots(text: str, intent: str | None) -> dict[str, Any]:

@@ -15,14 +15,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Update:
-    """Slot values to set, and messages ({"text", "buttons"?} from the catalogue) to send, in order."""
+    """Slot values to set, and messages ({"text", "buttons"?} from the catalogue) to send, in order.
+
+    `ends_report`: the message turned out not to be ours; the report in progress ends with
+    the messages (where to go) and nothing is filed.
+    """
 
     slots: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    ends_report: bool = False
 
     def add(self, other: Update) -> None:
         self.slots.update(other.slots)
         self.messages.extend(other.messages)
+        self.ends_report = self.ends_report or other.ends_report
 
 
 @dataclass(frozen=True)

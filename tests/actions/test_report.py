@@ -13,6 +13,7 @@ from actions.report import (
     ActionAskArea,
     ActionAskCategories,
     ActionAskContact,
+    ActionAskDescription,
     ActionAskLocation,
     ActionAskPolluter,
     ActionExtractReportSlots,
@@ -157,12 +158,13 @@ async def test_extract_answers_the_requested_slot(
         assert slots[key] == value
 
 
-async def test_extract_rejects_a_bad_phone_with_a_hint(dispatcher: CollectingDispatcher) -> None:
+async def test_extract_rejects_a_bad_phone(dispatcher: CollectingDispatcher) -> None:
     events = await ActionExtractReportSlots().run(
         dispatcher, user_turn("12345", "inform", requested_slot="contact"), {}
     )
     assert _slots(events)["contact"] is None
-    assert "手机号" in _texts(dispatcher)
+    # the hint is the question asked again (test_the_contact_question_asked_again_…)
+    assert dispatcher.messages == [] and "carried_messages" not in _slots(events)
 
 
 async def test_extract_ignores_questions_about_other_things(
@@ -320,3 +322,59 @@ async def test_a_rest_clients_pin_metadata_is_not_read(dispatcher: CollectingDis
     tracker.events[0]["input_channel"] = "rest"
     await ActionAskLocation().run(dispatcher, tracker, {})
     assert len(dispatcher.messages) == 1
+
+
+# --- a matter that is not ours, said in answer to the form's first question -----------------
+
+
+def _in_form(text: str, intent: str, requested: str, **slots: Any) -> Tracker:
+    tracker = user_turn(text, intent, requested_slot=requested, slots=slots)
+    tracker.events[0]["timestamp"] = 1700000000.5
+    return tracker
+
+
+async def test_an_answer_that_is_not_ours_ends_the_report_with_where_to_go(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    answer = "就是我们楼的物业乱收费，电梯坏了几个月也不修"
+    tracker = _in_form(answer, "inform", "description", report_messages=["我要投诉"])
+    events = await ActionExtractReportSlots().run(dispatcher, tracker, {})
+    slots = _slots(events)
+    carried = slots["carried_messages"]
+    assert carried["for"] == 1700000000.5 and carried["ends_report"] is True
+    assert "12345" in carried["messages"][0]["text"]
+    assert slots["description"] is None and slots["report_messages"] is None
+    assert dispatcher.messages == []  # Rasa would drop them: the next action says them
+
+    # the form then asks again; the question action says where to go and ends the report
+    tracker.slots.update(slots)
+    asked = CollectingDispatcher()
+    ask_events = await ActionAskDescription().run(asked, tracker, {})
+    assert "12345" in _texts(asked) and "不属于生态环境部门" in _texts(asked)
+    assert "请描述" not in _texts(asked)
+    assert {"event": "active_loop", "name": None, "timestamp": None} in ask_events
+    assert _slots(ask_events) == {"carried_messages": None, "requested_slot": None}
+    assert ask_events[-1] == LISTEN
+
+
+async def test_a_not_ours_word_after_a_problem_was_named_is_an_answer(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    # the smoke was named already: the wages are part of the story, not a different matter
+    tracker = _in_form(
+        "厂里拖欠工资的事也有，反正就是那个厂", "inform", "polluter", categories=["大气"]
+    )
+    slots = _slots(await ActionExtractReportSlots().run(dispatcher, tracker, {}))
+    assert "carried_messages" not in slots
+    assert slots.get("polluter")
+
+
+async def test_carried_messages_of_an_earlier_message_are_not_said_again(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    stale = {"for": 1600000000.0, "messages": [{"text": "旧消息"}], "ends_report": True}
+    tracker = _in_form("涪城区", "inform", "area", carried_messages=stale)
+    events = await ActionAskArea().run(dispatcher, tracker, {})
+    assert "旧消息" not in _texts(dispatcher)
+    assert _slots(events) == {"carried_messages": None}  # cleared, the form goes on
+    assert events[-1] == LISTEN

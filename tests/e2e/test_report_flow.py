@@ -87,6 +87,17 @@ def test_one_shot_report_asks_only_what_is_missing(stack: Stack, chat: Chat) -> 
     assert "游仙区" in issue["address"]
 
 
+def test_an_answer_that_is_not_ours_ends_the_report_unfiled(stack: Stack, chat: Chat) -> None:
+    assert "描述" in chat.say("我要投诉一个事情")
+    reply = chat.say("我们楼的物业乱收费，电梯坏了几个月也不修")
+    assert "12345" in reply and "没有登记" in reply, chat.transcript()
+    assert "描述" not in reply and "对吗" not in reply, chat.transcript()
+    # the next message is a new start: a real problem is taken as a report
+    again = chat.say("还有就是楼下饭馆的油烟直接往我们窗户上排")
+    assert "油烟" in again and "还有什么问题" in again, chat.transcript()
+    assert TICKET_RE.search(again) is None
+
+
 def test_correction_and_cancel(stack: Stack, chat: Chat) -> None:
     chat.say("安州区花荄镇有个养猪场把粪水排到沟里，臭得很")
     chat.say("没有了")
