@@ -28,6 +28,7 @@ from bot.intake.values import (
 )
 from bot.nlp.extraction import Extraction
 from bot.nlp.extraction.answers import declines_contact, denies, is_media, is_unknown, no_more
+from bot.nlp.extraction.lexicon import message_level_types
 from bot.nlp.extraction.polluters import is_bare_kind
 from bot.nlp.privacy import normalise_phone
 
@@ -198,7 +199,13 @@ class ReportSlots:
         # question then asks whether there is more (ask.categories_more) instead of the menu.
         name = "categories" if turn.slots.get("categories") else "categories_found"
         current = list(upd.slots.get(name) or turn.slots.get(name) or [])
-        merged = _grown(current, turn.found, turn)
+        found = turn.found
+        if current:
+            # 「叫宏顺采石场」 answering who: a place word counts only in a complaint that names
+            # nothing else, and this one did already
+            context_only = message_level_types(turn.text)
+            found = [c for c in found if c in current or c not in context_only]
+        merged = _grown(current, found, turn)
         return {name: merged} if merged and merged != current else {}
 
     def extract_location(self, turn: Turn, upd: Update) -> dict[str, Any]:

@@ -194,17 +194,38 @@ def _boosted(text: str, h: Hit, lex: Lexicon) -> bool:
     return any(b in before or b in after for b in boosters)
 
 
+def _weak(text: str, h: Hit, lex: Lexicon) -> bool:
+    return (h.context or h.word in lex.weak) and not _boosted(text, h, lex)
+
+
+def _message_level(h: Hit, lex: Lexicon) -> bool:
+    """A context word that counts only in a message naming nothing else (see _drop_context)."""
+    return h.word in lex.place_words or (h.fine_type == "噪声" and not lex.weak.get(h.word, ("",)))
+
+
+def message_level_types(text: str) -> set[str]:
+    """The fine types `text` names only through message-level context words (a place such as
+    采石场 or 河道, a lost night's sleep, all unboosted). They count because the message names
+    nothing else; in a later answer of a complaint that named a problem already, they do not
+    (bot/intake/slots.py)."""
+    lex = lexicon()
+    counting = [h for h in find(text) if h.counts]
+    weak_types = {h.fine_type for h in counting if _weak(text, h, lex) and _message_level(h, lex)}
+    strong_types = {
+        h.fine_type for h in counting if not (_weak(text, h, lex) and _message_level(h, lex))
+    }
+    return weak_types - strong_types
+
+
 def _drop_context(text: str, hits: list[Hit], lex: Lexicon) -> list[Hit]:
-    weak = [(h.context or h.word in lex.weak) and not _boosted(text, h, lex) for h in hits]
+    weak = [_weak(text, h, lex) for h in hits]
     if not any(weak):
         return hits
     bounds = [0] + [i + 1 for i, ch in enumerate(text) if ch in _SENTENCE_END] + [len(text) + 1]
     out: list[Hit] = []
     for h, is_weak in zip(hits, weak, strict=True):
         if is_weak and not h.negated:
-            if h.word in lex.place_words or (
-                h.fine_type == "噪声" and not lex.weak.get(h.word, ("",))
-            ):
+            if _message_level(h, lex):
                 # 「旁边有片农田。厂里天天冒黑烟」 is smoke only; 「楼顶装了基站。老人睡不好」 is the
                 # base station: a place, or a lost night's sleep, counts only in a message that
                 # names nothing else

@@ -322,6 +322,24 @@ def test_categories_grow_with_every_problem_mentioned_later() -> None:
     assert upd.slots["categories"] == ["油烟", "噪声"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "grows"),
+    [
+        ("是那个金牛采石场的", False),  # the quarry names who, not a new problem
+        ("就是后山那个石场，老板姓吴", False),
+        ("采石场的，他们还把半匹山的树都砍光了", True),  # a phenomenon: a new problem
+    ],
+)
+def test_a_place_word_in_a_later_answer_adds_no_category(answer: str, grows: bool) -> None:
+    slots = {"description": "放炮震得房子都在抖，灰大得很", "categories": ["噪声", "扬尘"]}
+    upd = interpret(
+        answer, intent="inform", requested_slot="polluter", form_active=True, slots=slots, ctx=CTX
+    )
+    categories = upd.slots.get("categories", slots["categories"])
+    assert ("生态" in categories) is grows, categories
+    assert "水" not in categories
+
+
 def test_a_denied_category_is_replaced_by_the_one_named_instead() -> None:
     slots = {"description": "楼下火锅店油烟大", "categories": ["油烟"]}
     upd = interpret(
