@@ -332,9 +332,9 @@ def _village_places(
     ctx = _context(gz, [], *(text_cities.pop() if text_cities else (province, city)))
     if ctx.city is None:
         return found
-    hits = villages.find_landmarks(text, ctx.city)  # 南郊机场, 高新区 (landmarks.csv)
+    bounds = lambda spans: _word_bounds(text, spans)  # noqa: E731
+    hits = villages.find_landmarks(text, ctx.city, bounds)  # 南郊机场, 高新区 (landmarks.csv)
     if not hits and any(e in text for e in (*villages.ENDINGS, *villages.ROAD_ENDINGS)):
-        bounds = lambda spans: _word_bounds(text, spans)  # noqa: E731
         hits = villages.find(text, gz, ctx.city, bounds) or villages.find_roads(
             text, gz, ctx.city, bounds
         )

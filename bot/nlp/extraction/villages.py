@@ -11,8 +11,8 @@ stands right before it is not a lone character that could be the first part of a
 name (张|龙溪村 is no 龙溪村): punctuation, a function word (在, 的, 于 …), a word of two or more
 characters, or the end of an admin or street name (…镇, …路).
 
-A road (南昌路, 五马街) counts too when the city has a community (南昌路社区) or a street office
-(五马街道) named after it, all in one urban district (区): in a city, a community or an office
+A road (南昌路, 五马街) counts too when the city has a community (南昌路社区, or 临园路东段社区
+for a section of it) or a street office (五马街道) named after it, all in one urban district (区): in a city, a community or an office
 named after a road lies on that road. County seats repeat the big cities' road names (农业路),
 so a community in a county or county-level city does not count, nor a road name that
 communities all over the country are named after (人民路, 建设路, 八一路), nor a street that is
@@ -22,6 +22,7 @@ described, not named (步行街).
 from __future__ import annotations
 
 import gzip
+import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -74,11 +75,20 @@ def _load_raw() -> dict[str, list[tuple[str, str, str]]]:
     return _raw
 
 
+#: A community named after one section of a road (临园路东段社区, 西蜀大道北段社区) or numbered
+#: along it (剑南路第一社区, 花园路二社区) lies on that road too.
+_ROAD_SECTION_RE = re.compile(
+    r"(.{2,}?(?:路|街|大道))(?:[东西南北中]段|[一二三四五六七八九十]段|第?[一二三四五六七八九十])社区"
+)
+
+
 def _road_of(community: str) -> str | None:
-    """The road a community is named after: 南昌路社区 → 南昌路 (None for 龙溪村, 青漪社区)."""
+    """The road a community is named after: 南昌路社区 → 南昌路, 临园路东段社区 → 临园路 (None for
+    龙溪村, 青漪社区)."""
     if community.endswith(("路社区", "街社区", "道社区")):
         return community[: -len("社区")]
-    return None
+    section = _ROAD_SECTION_RE.fullmatch(community)
+    return section.group(1) if section else None
 
 
 def _load_common_roads() -> frozenset[str]:
@@ -241,14 +251,53 @@ def landmarks_for_city(city: str) -> list[tuple[str, str]]:
     return _landmarks.get(city, [])
 
 
-def find_landmarks(text: str, city: str) -> list[VillageHit]:
-    """Landmarks of `city` named in `text`, longest name first, left to right, not overlapping."""
-    hits: list[VillageHit] = []
+#: What may follow a road's last character inside one jieba word and still be about the road
+#: (跃进路口, 东津路上, 临园路段): a place word. Anything else (跃进路桥 of a 路桥公司, 东升街道, the
+#: office) makes the road's name the start of a longer name.
+_ROAD_CONTINUATIONS = frozenset("口上边旁段面头里内外侧")
+
+
+def find_landmarks(
+    text: str,
+    city: str,
+    word_bounds: Callable[[list[tuple[int, int]]], set[int]] | None = None,
+) -> list[VillageHit]:
+    """Landmarks of `city` named in `text`, longest name first, left to right, not overlapping.
+
+    With `word_bounds` (jieba's word boundaries around the spans, as for villages), a road, street
+    or lane (…路, …街, …巷, …大道) counts only as a name of its own: it starts on a word boundary
+    and ends on one, or in a place word that jieba glued to its last character (跃进路口, 东津路上).
+    So 跃进路 names no place in 「跃进路桥公司」 (a 路桥 company), nor 五马街 in 「五马街道」. Other
+    landmarks (南郊机场, 高新区) are taken wherever they stand, as before.
+    """
+    found: list[VillageHit] = []
     taken: list[tuple[int, int]] = []
     for name, county in landmarks_for_city(city):
         at = text.find(name)
-        if at < 0 or any(s < at + len(name) and at < e for s, e in taken):
+        while at >= 0 and any(s < at + len(name) and at < e for s, e in taken):
+            at = text.find(name, at + 1)
+        if at < 0:
             continue
         taken.append((at, at + len(name)))
-        hits.append(VillageHit(at, at + len(name), name, county, ""))
-    return sorted(hits, key=lambda h: h.start)
+        found.append(VillageHit(at, at + len(name), name, county, ""))
+    roads = [h for h in found if h.name.endswith(_LANDMARK_ROADS)]
+    if roads and word_bounds is not None:
+        bounds = word_bounds([(h.start, h.end) for h in roads])
+        found = [h for h in found if h not in roads or _road_stands_alone(text, h, bounds)]
+    return sorted(found, key=lambda h: h.start)
+
+
+_LANDMARK_ROADS = ("路", "街", "巷", "大道")
+
+
+def _road_stands_alone(text: str, hit: VillageHit, bounds: set[int]) -> bool:
+    """`hit` (a road) starts on a word boundary and ends on one or inside a place word glued to
+    its last character (路口, 路上): see `find_landmarks`."""
+    if hit.start not in bounds:
+        return False
+    if hit.end in bounds or hit.end >= len(text):
+        return True
+    # jieba glued the last character to what follows: 路口 is the road, 路桥 or 街道 is not.
+    nxt = min((b for b in bounds if b > hit.end), default=len(text))
+    glued = text[hit.end : nxt]
+    return hit.end - 1 in bounds and len(glued) == 1 and glued in _ROAD_CONTINUATIONS

@@ -209,6 +209,41 @@ def test_functional_zones(text: str, province: str, city: str, district: str) ->
 
 
 @pytest.mark.parametrize(
+    ("text", "district", "mention"),
+    [
+        # roads, streets, neighbourhoods and estates people name instead of a county (landmarks.csv)
+        ("跃进路那个餐馆油烟好大", "涪城区", "跃进路"),
+        ("跃进路口有个烧烤摊天天冒烟", "涪城区", "跃进路"),
+        ("东津路上有家汽修厂喷漆味道刺鼻", "游仙区", "东津路"),
+        ("去沈家坝那边看，河边全是白色泡沫", "游仙区", "沈家坝"),
+        ("我家住芙蓉汉城，楼下烧烤店油烟大", "游仙区", "芙蓉汉城"),
+        ("金桂路旁边有人烧垃圾，烟大得很", "涪城区", "金桂路"),
+        # the longer name wins over the road it starts with
+        ("跃进路1958有家酒吧半夜还在放音乐", "涪城区", "跃进路1958"),
+    ],
+)
+def test_roads_and_neighbourhoods_of_the_deployment_city(
+    text: str, district: str, mention: str
+) -> None:
+    place = extract(text, **MY).place
+    assert place is not None
+    assert (place.district, place.mention) == (district, mention)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a 路桥 company named after the road: the road's name starts a longer name
+        "跃进路桥工程公司的搅拌站粉尘大",
+        "东津路桥建设公司夜里还在施工",
+    ],
+)
+def test_a_road_inside_a_longer_name_is_no_landmark(text: str) -> None:
+    place = extract(text, **MY).place
+    assert place is None or place.district is None
+
+
+@pytest.mark.parametrize(
     ("text", "province", "city"),
     [
         # 常州's only unit called 高新区 is a town of 武进区: a bare 高新区 is not routed there

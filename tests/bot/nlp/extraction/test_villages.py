@@ -81,6 +81,9 @@ ZHENGZHOU = {"province": "河南省", "city": "郑州市"}
         ("农业路一家川菜馆油烟大", ZHENGZHOU, None),  # its 农业路社区 is in 新密市, a county seat
         ("商业街的烧烤店油烟太大", ZHENGZHOU, None),  # a street described, not named
         ("我们这条路上渣土车天天掉泥", MY, None),
+        # 临园路东段/中段/西段社区 all lie in 涪城区; 剑南路 has communities in two districts
+        ("临园路有个工地晚上还在打桩", MY, "涪城区"),
+        ("剑南路有家火锅店油烟直排", MY, None),
         # 五马街道 (鹿城区) is named after 五马街, which jieba cuts 五|马街
         (
             "五马街有家手机店天天用喇叭放打折广告",
