@@ -50,6 +50,11 @@ _PLACE_ON = re.compile(r"^(?:镇|村|乡|县|市|城|区|路|马路|街|大街|�
 #: Words that introduce an unquoted name: 一家叫津丰轧钢的厂 (叫卖, 叫声 … are verbs, not this).
 _INTRO = r"叫做|叫作|名叫|名为|叫(?![卖声喊醒停人苦嚷])"
 _INTRO_RE = re.compile(_INTRO)
+#: What may stand between 叫 and the name in speech: 叫啥子, 叫什么, 叫个.
+_INTRO_FILLER = re.compile(r"(?:啥子|啥|什么|个)(?:来着)?")
+#: A word starting with a pronoun ends a walk back: 我开茶铺 is the citizen's own shop, 那排商铺
+#: points at a row of shops; neither is part of a name.
+_POINTING = re.compile(r"^(?:我|你|他|她|它|咱|您|俺|这|那)")
 #: What was read off a sign names who is responsible: 围挡上写的是华翔建设, 门口牌子写着宏达化工,
 #: 招牌上印的鑫源石粉厂. The name runs to the clause end and comes before the others found.
 _SIGN_RE = re.compile(
@@ -210,7 +215,9 @@ def _introduced_names(text: str, cfg: Config) -> list[tuple[Candidate, int | Non
     for m in _INTRO_RE.finditer(text):
         rest_end = cfg.clause_end_re.search(text, m.end())
         stop = rest_end.start() if rest_end else len(text)
-        rest = text[m.end() : stop]
+        filler = _INTRO_FILLER.match(text, m.end())  # 叫啥子湖畔山庄: 啥子 is "what", not the name
+        begin = filler.end() if filler else m.end()
+        rest = text[begin:stop]
         name = None
         de = rest.find("的")
         if de >= 0:
@@ -218,12 +225,13 @@ def _introduced_names(text: str, cfg: Config) -> list[tuple[Candidate, int | Non
             if cfg.suffix_re.match(after) or after.startswith((*cfg.generic, *_KIND_WORDS)):
                 name = rest[:de]
         if name is None:
-            before = text[max(0, m.start() - 8) : m.start()]
+            # 采石场叫顺发石材; 搞农家乐的，叫湖畔山庄 (the kind, then the name in the next clause)
+            before = text[max(0, m.start() - 8) : m.start()].rstrip("，,、 的")
             if _suffix_at_end(before, cfg) or before.endswith(_NAME_WORDS):
                 name = rest
         if name is None or not 2 <= len(name) <= 10 or not _looks_like_name(name, cfg):
             continue
-        out.append((Candidate(name, m.end(), m.end() + len(name)), m.start()))
+        out.append((Candidate(name, begin, begin + len(name)), m.start()))
     return out
 
 
@@ -418,6 +426,7 @@ def _walk_back(
             or tok[-1] in "有个是在的"
             or _TIME_WORD.match(tok)
             or _PLACE_ON.match(tok)
+            or _POINTING.match(tok)
         ):
             break
         start = starts[k]

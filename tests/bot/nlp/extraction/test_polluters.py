@@ -245,3 +245,22 @@ def test_verbs_and_area_words_are_no_part_of_a_name(text: str, polluter: str | N
 )
 def test_counties_towns_and_farm_cooperatives(text: str, polluter: str | None) -> None:
     assert extract(text, province="四川省", city="绵阳市").polluter == polluter
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        # a grill named without 店; 烧烤 alone, or where, names nobody
+        ("小区门口的阿满烧烤烟子熏人", "阿满烧烤"),
+        ("楼下烧烤的烟子往上冒", None),
+        ("夏天晚上吃烧烤的人多，吵", None),
+        # a word starting with a pronoun ends the name: the citizen's own shop, a row pointed at
+        ("我开面馆的，隔壁砖厂灰大", "面馆"),  # a bare kind, not 「我开面馆」
+        ("超市那排门市晚上放音乐", None),
+        # 叫啥子 / 叫什么: "what", then the name, also after the kind in the clause before
+        ("是个养殖场，叫啥子鸿运来", "鸿运来"),
+        ("村口开了个洗砂场，叫什么金沙源", "金沙源"),
+    ],
+)
+def test_spoken_names_and_pointing_words(text: str, polluter: str | None) -> None:
+    assert extract(text).polluter == polluter
