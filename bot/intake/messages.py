@@ -27,7 +27,7 @@ from bot.intake.values import MAX_EXTRACT_CHARS, clip
 from bot.nlp.extraction import extract
 from bot.nlp.extraction.answers import is_retry, media_kind, pin_label, strip_trigger
 from bot.nlp.extraction.corrections import parse_correction
-from bot.nlp.pipeline import read
+from bot.nlp.pipeline import model_says_not_ours, read
 from bot.nlp.scope import decide
 
 logger = logging.getLogger(__name__)
@@ -152,14 +152,20 @@ def interpret(
         # After a vague opening (「我要投诉」) the first answer may show the matter is not ours
         # (「物业乱收费」): the report ends with where to go, as triage says at the opening.
         scope = decide(text, ex.pollution_types or ex.categories)
+        said = None
         if scope.verdict == "elsewhere" and scope.topic is not None:
             logger.info("scope: elsewhere inside the form (%s)", scope.topic.key)
+            said = texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)
+        elif (
+            scope.verdict == "unclear"
+            and requested_slot == "description"
+            and model_says_not_ours(text)
+        ):
+            logger.info("scope: elsewhere inside the form (classifier)")
+            said = texts.message("citizen", "scope.elsewhere_unknown")
+        if said is not None:
             cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
-            return Update(
-                {**cleared, requested_slot: None},
-                [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
-                ends_report=True,
-            )
+            return Update({**cleared, requested_slot: None}, [said], ends_report=True)
 
     corrections = parse_correction(text) if (intent == "correct_report" or not form_active) else {}
     if corrections:

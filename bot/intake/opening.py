@@ -20,7 +20,7 @@ from bot.intake.messages import REPORT_INTENTS, interpret
 from bot.intake.places import pin_notice
 from bot.intake.slots import REPORT_SLOTS
 from bot.intake.values import MAX_EXTRACT_CHARS
-from bot.nlp.pipeline import read
+from bot.nlp.pipeline import model_says_not_ours, read
 from bot.nlp.scope import decide
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,15 @@ def triage(
             "elsewhere",
             {**cleared, "scope_rule": None},
             [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
+        )
+    if scope.verdict == "unclear" and model_says_not_ours(text):
+        # no topic of the table and no pollution named; the trained classifier is confident
+        logger.info("scope: elsewhere (classifier)")
+        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+        return Triage(
+            "elsewhere",
+            {**cleared, "scope_rule": None},
+            [texts.message("citizen", "scope.elsewhere_unknown")],
         )
     if intent in REDIRECT_ONLY:
         # 「扣我工资…这个找哪个」 was taken for a request for a human: say where to go when it is

@@ -16,7 +16,14 @@ stays free of spaCy; the import contracts in pyproject.toml keep it so. Built by
 from __future__ import annotations
 
 from bot.nlp.pipeline import combine, components, tokenizer
-from bot.nlp.pipeline.combine import analyse, combined, model_view, read
+from bot.nlp.pipeline.combine import (
+    analyse,
+    combined,
+    model_says_not_ours,
+    model_view,
+    read,
+    scope_probability,
+)
 from bot.nlp.pipeline.doc import (
     CANDIDATES,
     ENT_LABELS,
@@ -49,8 +56,10 @@ __all__ = [
     "components",
     "extract_doc",
     "make_doc",
+    "model_says_not_ours",
     "model_view",
     "read",
+    "scope_probability",
     "set_context",
     "tokenizer",
     "type_labels",

@@ -167,3 +167,44 @@ def test_coordinates_reach_the_draft() -> None:
     assert (d.latitude, d.longitude) == (31.5, 104.7)
     no_pin = build_draft({**slots, "latitude": None}, sender_id="o-x", channel="wechat", ctx=CTX)
     assert no_pin.latitude is None and no_pin.longitude is None
+
+
+# --- the trained scope classifier, where the scope table has no topic (models/extraction) --------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["孩子在学校被同学欺负了老师也不管", "小区健身器材坏了好几个月没人修"],
+)
+def test_a_matter_the_table_cannot_place_is_sent_on_when_the_classifier_is_sure(
+    text: str,
+) -> None:
+    result = triage(text, intent="report_problem", slots={}, ctx=CTX)
+    assert result.outcome == "elsewhere"
+    [message] = result.messages
+    assert "看起来不属于" in message["text"] and "12345" in message["text"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我要反映个事情",  # vague: asked what happened
+        "你们管不管嘛",
+        "我想问一下",  # short: never the classifier's alone
+        "我要举报鑫达砖厂",  # a polluter named: a report starts
+    ],
+)
+def test_vague_or_short_openings_are_not_sent_on(text: str) -> None:
+    assert triage(text, intent="report_problem", slots={}, ctx=CTX).outcome != "elsewhere"
+
+
+def test_in_the_form_the_classifier_may_end_a_report_only_at_the_first_question() -> None:
+    text = "孩子在学校被同学欺负了老师也不管"
+    first = interpret(
+        text, intent="inform", requested_slot="description", form_active=True, slots={}, ctx=CTX
+    )
+    assert first.ends_report and "12345" in first.messages[0]["text"]
+    later = interpret(
+        text, intent="inform", requested_slot="polluter", form_active=True, slots={}, ctx=CTX
+    )
+    assert not later.ends_report
