@@ -41,7 +41,12 @@ _SCALARS: dict[Any, tuple[set[str], str]] = {
 
 #: Every data file's loader, by module: what `check_all` calls.
 LOADERS: dict[str, tuple[str, ...]] = {
-    "bot.nlp.extraction._data": ("times_file", "polluters_file", "lexicon_file"),
+    "bot.nlp.extraction._data": (
+        "times_file",
+        "polluters_file",
+        "lexicon_file",
+        "place_phrases_file",
+    ),
     "bot.nlp.transcripts.vocabulary": ("vocabulary",),
     "bot.nlp.scope": ("scope_file",),
     "connectors.wechat_support": ("settings",),

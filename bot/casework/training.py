@@ -5,8 +5,9 @@
 A read-only query over the audited field edits (FieldEdit): every issue whose categories,
 district, town or polluter staff changed after filing, with its text and the fields' current
 values (the last edit's result), the reporter's phone and name masked in the text.
-bot/nlp/pipeline/corrections.py turns each into a training Doc;
-`make train-extraction` adds the file to the train split when it exists.
+bot/nlp/pipeline/corrections.py turns each into a training Doc (in the issue's province and
+city); `make train-extraction` adds the file to the train split when it exists, and learns place
+phrases from the district and town corrections (bot/nlp/pipeline/learnt_places.py).
 """
 
 from __future__ import annotations
@@ -76,17 +77,26 @@ def _without_reporter(text: str, name: str | None) -> str:
     return text.replace(name, mask_name(name)) if name else text
 
 
+def export(store: CaseStore, out: Path) -> int:
+    """Writes the corrected issues of `store` as training Docs to `out`; how many."""
+    from bot.nlp.pipeline.build import assemble
+    from bot.nlp.pipeline.corrections import correction_doc, write
+
+    nlp = assemble()
+    docs = (
+        correction_doc(nlp, c.text, c.fields, province=c.province, city=c.city)
+        for c in corrected_issues(store)
+    )
+    return write(docs, out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the DocBin to write")
     args = ap.parse_args(argv)
     from bot.casework.store import get_store
-    from bot.nlp.pipeline.build import assemble
-    from bot.nlp.pipeline.corrections import correction_doc, write
 
-    found = corrected_issues(get_store())
-    nlp = assemble()
-    n = write((correction_doc(nlp, c.text, c.fields) for c in found), args.out)
+    n = export(get_store(), args.out)
     print(f"{n} corrected issues exported to {args.out}")
     return 0
 

@@ -18,7 +18,7 @@ from bot.casework.results import DisclosureFile
 from bot.casework.routing import ResponsibilityFile
 from bot.config import PROJECT_ROOT
 from bot.datafiles import DataFileError, Word
-from bot.nlp.extraction._data import LexiconFile, PollutersFile, TimesFile
+from bot.nlp.extraction._data import LexiconFile, PlacePhrasesFile, PollutersFile, TimesFile
 from bot.nlp.scope import ScopeFile
 from bot.nlp.transcripts.vocabulary import HotlineFile
 from connectors.wechat_support import WeChatFile
@@ -34,6 +34,7 @@ SHIPPED: dict[str, tuple[str, type]] = {
     "times.yml": ("bot/data/extraction/times.yml", TimesFile),
     "polluters.yml": ("bot/data/extraction/polluters.yml", PollutersFile),
     "lexicon.yml": ("bot/data/extraction/lexicon.yml", LexiconFile),
+    "place_phrases.yml": ("bot/data/extraction/place_phrases.yml", PlacePhrasesFile),
     "wechat.yml": ("connectors/data/wechat.yml", WeChatFile),
     "scope.yml": ("bot/data/scope.yml", ScopeFile),
     "disclosure.yml": ("bot/data/disclosure.yml", DisclosureFile),

@@ -156,3 +156,32 @@ class LexiconFile:
 
 def lexicon_file() -> LexiconFile:
     return load_yaml("lexicon.yml", LexiconFile)
+
+
+@dataclass(frozen=True)
+class PlacePhrasesFile:
+    """bot/data/extraction/place_phrases.yml: what counts as a place phrase when places are learnt
+    from staff corrections (bot/nlp/pipeline/learnt_places.py; each list is explained in the file)."""
+
+    suffixes: list[Word]
+    cues_before: list[Word]
+    cues_after: list[Word]
+    stop_words: list[Word]
+    generic: list[Word] = field(default_factory=list)
+    generic_stems: list[Word] = field(default_factory=list)
+    generic_heads: list[Word] = field(default_factory=list)
+    common_word_freq: int = 20
+    min_len: int = 3
+    max_len: int = 10
+
+    def __post_init__(self) -> None:
+        if not self.suffixes:
+            raise datafiles.Invalid("needs at least one suffix", "suffixes")
+        if self.min_len < 2:
+            raise datafiles.Invalid("a phrase has at least 2 characters", "min_len")
+        if self.max_len < self.min_len:
+            raise datafiles.Invalid("must be at least min_len", "max_len")
+
+
+def place_phrases_file() -> PlacePhrasesFile:
+    return load_yaml("place_phrases.yml", PlacePhrasesFile)

@@ -6,7 +6,8 @@ project's dictionary (tokenizer.py) whose components are the rules of bot/nlp/ex
 rules' whole result on the Doc, so `extract_doc(doc)` equals `extract(text, …)` (doc.py).
 The built pipeline (train.py) adds a trained type/scope classifier and polluter recogniser and
 `gw_combine`, rules first with the models filling in; `combined(text, province, city)` is its
-`Extraction` (combine.py).
+`Extraction` (combine.py). Its places component also keeps the place phrases learnt from staff
+corrections of district and town (learnt_places.py), below the gazetteer.
 
 The Rasa environment pins spaCy < 3.5 and still imports `bot.nlp.extraction`, which therefore
 stays free of spaCy; the import contracts in pyproject.toml keep it so. Built by

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
+import srsly
 from spacy.language import Language
 from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
@@ -25,6 +27,7 @@ from spacy.util import filter_spans
 
 from bot.nlp.extraction import contacts, lexicon, places, polluters, times
 from bot.nlp.extraction.text import normalise
+from bot.nlp.pipeline import learnt_places
 from bot.nlp.pipeline.doc import (
     CANDIDATES,
     PHONE,
@@ -112,12 +115,17 @@ class RulePolluters(_RuleComponent):
 
 class RulePlaces(_RuleComponent):
     """Places (places.py) resolved in the deployment context: the component's `province` and
-    `city`, unless the Doc carries its own (`make_doc`). kb_id is the county-level code."""
+    `city`, unless the Doc carries its own (`make_doc`). kb_id is the county-level code.
+
+    Below the gazetteer, the places learnt from staff corrections (learnt_places.py: `table`,
+    filled by train.py and saved with the pipeline in `learnt_places.json`); the phrases used
+    are listed in the rules' result as `learnt_places`."""
 
     def __init__(self, name: str, province: str | None, city: str | None) -> None:
         super().__init__(name)
         self.province = province
         self.city = city
+        self.table = learnt_places.PlaceTable()
 
     def fill(self, doc: Doc, data: dict[str, Any], norm: str) -> None:
         ctx = context_of(doc)
@@ -125,8 +133,30 @@ class RulePlaces(_RuleComponent):
         spans = found(doc)
         avoid = [(s, e) for s, e, label, _ in spans if label == POLLUTER]
         located = places.locate(norm, province=province, city=city, avoid=avoid)
+        if len(self.table):
+            words = ((t.idx, t.text) for t in doc)
+            located, used = learnt_places.resolve(
+                self.table, norm, located, province=province, city=city, words=words
+            )
+            if used:
+                data["learnt_places"] = used
         data["places"] = [asdict(loc.place) for loc in located]
         spans.extend((loc.start, loc.end, PLACE, loc.code or "") for loc in located)
+
+    # the learnt table is saved and loaded with the pipeline
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self.table.to_disk(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RulePlaces:
+        self.table = learnt_places.PlaceTable.from_disk(Path(path))
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return bytes(srsly.msgpack_dumps(self.table.to_json()))
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> RulePlaces:
+        self.table = learnt_places.PlaceTable.from_json(srsly.msgpack_loads(data))
+        return self
 
 
 class RuleTimes(_RuleComponent):

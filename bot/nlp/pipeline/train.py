@@ -7,7 +7,9 @@
    evaluation set: `TRAIN_CORPORA` refuses any other folder) become DocBins (corpus.py), split
    by a hash of each line's id: `DEV_SHARE` of the lines (the same ones on every machine, and a
    line keeps its side when corpora grow) are the dev split, the rest the train split. Exported
-   staff corrections (corrections.py), when there are any, join the train split.
+   staff corrections (corrections.py), when there are any, join the train split; those of a
+   district or town are also learnt as place phrases (learnt_places.py), which the places
+   component keeps and saves with the pipeline.
 2. `spacy train bot/nlp/pipeline/train.cfg --paths.train … --paths.dev …` trains the
    `textcat_multilabel` (types, ENV) and the `ner` (POLLUTER); the dev split picks the best
    checkpoint.
@@ -40,8 +42,10 @@ from spacy.tokens import Doc, DocBin
 from bot.config import PROJECT_ROOT
 from bot.nlp.pipeline.build import DEFAULT_OUT, assemble, deployment, save
 from bot.nlp.pipeline.combine import NEVER, model_view
+from bot.nlp.pipeline.components import RulePlaces
 from bot.nlp.pipeline.corpus import read_jsonl, training_doc
 from bot.nlp.pipeline.doc import extract_doc, make_doc
+from bot.nlp.pipeline.learnt_places import Learning, learn_from_docs
 from bot.nlp.pipeline.scoring import Counts, categories
 
 TRAIN_CONFIG = Path(__file__).with_name("train.cfg")
@@ -122,6 +126,25 @@ def spacy_train(train: Path, dev: Path, output: Path, *, epochs: int | None = No
     shutil.rmtree(output, ignore_errors=True)
     cli_train(TRAIN_CONFIG, output, overrides=overrides)
     return output / "model-best"
+
+
+def read_corrections(paths: Sequence[Path], nlp: Language) -> list[Doc]:
+    """The exported staff corrections (`make export-corrections`) as Docs."""
+    return [doc for path in paths for doc in DocBin().from_disk(path).get_docs(nlp.vocab)]
+
+
+def teach_places(
+    nlp: Language, corrected: Sequence[Doc], province: str | None, city: str | None
+) -> Learning:
+    """The district and town corrections among `corrected` learnt as place phrases
+    (learnt_places.py) and given to the places component, which saves them with the pipeline;
+    `spacy train` learns nothing from them."""
+    learning = learn_from_docs(corrected, province, city)
+    places = nlp.get_pipe("gw_places")
+    if not isinstance(places, RulePlaces):
+        raise TypeError(f"gw_places is a {type(places).__name__}, not the places component")
+    places.table = learning.table
+    return learning
 
 
 def compose(
@@ -227,8 +250,9 @@ def build(
     rules = assemble(province=province, city=city)
     train_rows, dev_rows = split(training_rows())
     extra: list[Doc] = [training_doc(rules, r) for r in extra_rows]
-    for path in corrections:
-        extra.extend(DocBin().from_disk(path).get_docs(rules.vocab))
+    corrected = read_corrections(corrections, rules)
+    extra.extend(corrected)
+    places = teach_places(rules, corrected, province, city)
     owned = work is None
     work = work or Path(tempfile.mkdtemp(prefix="gw-train-"))
     try:
@@ -250,6 +274,7 @@ def build(
             "train_lines": len(train_rows) + len(extra),
             "dev_lines": len(dev_rows),
             "corrections": len(extra) - len(extra_rows),
+            "learnt_places": places.describe(),
             "combination": choice.describe(),
             "dev_threshold": choice.threshold,
             "adopted": {"types": ADOPT_TYPES, "polluter": ADOPT_POLLUTER},
@@ -296,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.perf_counter() - t0:.0f} s: {info['train_lines']} training lines "
         f"({info['corrections']} corrections), {info['dev_lines']} dev; {choice.describe()}"
     )
+    print(f"places learnt from corrections: {info['learnt_places']}")
     print(
         f"adopted: type additions {'on' if ADOPT_TYPES else 'off'}, "
         f"polluter fill {'on' if ADOPT_POLLUTER and choice.fill_polluter else 'off'}"

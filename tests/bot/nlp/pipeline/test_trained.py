@@ -78,6 +78,9 @@ def test_combined_never_removes_what_the_rules_found(nlp: Language) -> None:
     for row in _lines():
         text, prov, city = str(row["text"]), row.get("province"), row.get("city")
         rules = extract(text, province=prov, city=city)  # type: ignore[arg-type]
+        # places learnt from staff corrections (none unless var/corrections.spacy has some) may
+        # place what the rules did not: learnt_places.py, tests/.../test_learnt_places.py
+        learnt = nlp(make_doc(nlp, text, province=prov, city=city))._.gw_extraction  # type: ignore[arg-type]
         for ex in (
             combined(text, prov, city),  # type: ignore[arg-type]
             extract_doc(eager(make_doc(eager, text, province=prov, city=city))),  # type: ignore[arg-type]
@@ -86,7 +89,8 @@ def test_combined_never_removes_what_the_rules_found(nlp: Language) -> None:
             assert set(rules.categories) <= set(ex.categories), row["id"]
             if rules.polluter:
                 assert ex.polluter == rules.polluter, row["id"]
-            assert ex.place == rules.place, row["id"]
+            if not learnt.get("learnt_places"):
+                assert ex.place == rules.place, row["id"]
     doc = eager(SAMPLE)
     assert set(doc._.gw_model["added"]) | set(extract(SAMPLE).categories) >= {"大气"}
 
