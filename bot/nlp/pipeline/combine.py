@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,23 @@ def read(text: str, province: str | None = None, city: str | None = None) -> Ext
     `make run` and `make test` build it; said once in the log when it is missing)."""
     if os.environ.get("GW_EXTRACTION", DEFAULT_READER) == "combined" and _built():
         return combined(text, province, city)
-    return extract(text, province=province, city=city)
+    ex = extract(text, province=province, city=city)
+    if not (ex.place and ex.place.district) and _learnt_places():
+        # No county from the rules, and the deployment has learnt places from its staff's
+        # corrections (learnt_places.py): the built pipeline's place, the rest the rules'.
+        learnt = combined(text, province, city)
+        if learnt.place and (learnt.place.district or learnt.place.candidates):
+            ex = replace(ex, place=learnt.place, places=learnt.places)
+    return ex
+
+
+@lru_cache(maxsize=1)
+def _learnt_places() -> bool:
+    """The built pipeline holds places learnt from corrections (gw_places' table)."""
+    if not _built():
+        return False
+    places = _load(str(default_model())).get_pipe("gw_places")
+    return bool(len(getattr(places, "table", ())))
 
 
 #: Below this ENV probability of the trained classifier a message the scope table cannot place

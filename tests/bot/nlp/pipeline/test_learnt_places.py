@@ -204,3 +204,31 @@ def test_learning_from_docs_uses_the_deployment_context_when_the_issue_has_none(
     learning = learn_from_docs([doc], PROV, CITY)
     assert len(learning.table) == 1
     assert not learn_from_docs([correction_doc(rules, ROAD, {"polluter": None})], PROV, CITY).table
+
+
+def test_the_intake_reads_learnt_places_when_the_rules_find_no_county(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bot.nlp.pipeline.read` (what the chat and the hotline drafts read with) takes the built
+    pipeline's place when the rules found no county and the deployment has learnt places; the
+    types and the polluter stay the rules'."""
+    from bot.nlp.pipeline import combine
+
+    nlp = with_table(learn([corr(ROAD, "游仙区")]).table)
+    save(nlp, tmp_path / "extraction")
+    monkeypatch.setattr(combine, "default_model", lambda: tmp_path / "extraction")
+    monkeypatch.delenv("GW_EXTRACTION", raising=False)
+    for cached in (combine._built, combine._learnt_places, combine._load):
+        cached.cache_clear()
+    try:
+        text = "金鱼巷那边的烧烤摊晚上油烟很大"
+        rules = extract(text, province=PROV, city=CITY)
+        ex = combine.read(text, PROV, CITY)
+        assert rules.place is None or rules.place.district is None
+        assert ex.place is not None and ex.place.district == "游仙区"
+        assert (ex.pollution_types, ex.polluter) == (rules.pollution_types, rules.polluter)
+        # a county the rules found is never overridden
+        assert combine.read("涪城区金鱼巷有人烧垃圾", PROV, CITY).place.district == "涪城区"  # type: ignore[union-attr]
+    finally:
+        for cached in (combine._built, combine._learnt_places, combine._load):
+            cached.cache_clear()
