@@ -264,3 +264,7 @@ def test_counties_towns_and_farm_cooperatives(text: str, polluter: str | None) -
 )
 def test_spoken_names_and_pointing_words(text: str, polluter: str | None) -> None:
     assert extract(text).polluter == polluter
+
+
+def test_a_smell_of_a_kind_names_nobody() -> None:
+    assert extract("晾在阳台的衣服全是一股烧烤味").polluter is None
