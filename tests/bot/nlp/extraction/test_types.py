@@ -127,6 +127,10 @@ def test_phrases_and_activities(text: str, categories: set[str]) -> None:
         ("化工厂往河里排污水，味道难闻", {"水", "大气"}),
         # a smell in another sentence stays a smell
         ("工厂往河里排污水。晚上厂区一股恶臭", {"水", "大气"}),
+        # manure water stinks of the farm; a smell said to reach homes and noses is in the air
+        ("场子的粪水顺着沟往下淌，臭得很", {"水", "大气"}),
+        ("洗砂场的浑水排进溪沟，一股腥臭味，隔两条街都闻得到", {"水", "大气"}),
+        ("沟里的黑水臭得我们窗户都不敢开", {"水", "大气"}),
     ],
 )
 def test_smell_of_polluted_water(text: str, categories: set[str]) -> None:
