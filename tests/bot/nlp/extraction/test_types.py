@@ -130,7 +130,7 @@ def test_phrases_and_activities(text: str, categories: set[str]) -> None:
         # manure water stinks of the farm; a smell said to reach homes and noses is in the air
         ("场子的粪水顺着沟往下淌，臭得很", {"水", "大气"}),
         ("洗砂场的浑水排进溪沟，一股腥臭味，隔两条街都闻得到", {"水", "大气"}),
-        ("沟里的黑水臭得我们窗户都不敢开", {"水", "大气"}),
+        ("沟里全是黑水，那个臭哦，我们窗户都不敢开", {"水", "大气"}),
     ],
 )
 def test_smell_of_polluted_water(text: str, categories: set[str]) -> None:
