@@ -268,3 +268,20 @@ def test_spoken_names_and_pointing_words(text: str, polluter: str | None) -> Non
 
 def test_a_smell_of_a_kind_names_nobody() -> None:
     assert extract("晾在阳台的衣服全是一股烧烤味").polluter is None
+
+
+@pytest.mark.parametrize(
+    ("text", "polluter"),
+    [
+        ("街口那家巴山老火锅的排烟管对着我家窗户", "巴山老火锅"),
+        ("河边的清溪鱼庄把潲水倒进河里", "清溪鱼庄"),
+        ("镇上那家李记汽修的废机油往沟里流", "李记汽修"),
+        ("对面银河购物中心的大屏通宵亮", "银河购物中心"),
+        ("周末去吃火锅，回来一身味", None),
+        ("我家小院里全是灰", None),
+    ],
+)
+def test_restaurants_garages_and_malls_named_without_a_shop_word(
+    text: str, polluter: str | None
+) -> None:
+    assert extract(text).polluter == polluter
