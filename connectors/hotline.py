@@ -93,7 +93,7 @@ class HotlineInput(InputChannel):
 
     def __init__(self, config: HotlineConfig) -> None:
         self.config = config
-        self.locks = Leases(config.redis_url)
+        self.locks = Leases(config.redis_url, prefix="gw:hotline:call:")
         self._http: aiohttp.ClientSession | None = None
         self.stats = {
             "calls": 0,

@@ -45,7 +45,7 @@ class Leases:
     def __init__(
         self,
         redis_url: str = "",
-        prefix: str = "gw:hotline:call:",
+        prefix: str = "gw:lease:",
         ttl_s: float = LEASE_S,
         wait_s: float = WAIT_S,
     ) -> None:
