@@ -20,7 +20,7 @@ each process. The last line is one JSON object.
 
 With --cluster (make bench-cluster) it starts bot.ops.cluster instead (HAProxy, two Rasa servers,
 two action servers, two apps, a sender, on a PostgreSQL database made for the run and Redis db
-7) and measures, at the same concurrency, Rasa's own turn and report turns through one Rasa
+7, emptied before and after; GW_BENCH_REDIS_URL overrides) and measures, at the same concurrency, Rasa's own turn and report turns through one Rasa
 server, then through both behind the balancer (turns/s, p50/p95/p99, report ÷ Rasa's own turn),
 and finally how long a conversation stalls when its Rasa server is killed mid-turn.
 """
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
 import tempfile
@@ -394,7 +395,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
 
 
 # -- --cluster: one and two Rasa servers behind HAProxy (bot.ops.cluster) ---------------------
-CLUSTER_REDIS_URL = "redis://127.0.0.1:6379/7"
+CLUSTER_REDIS_URL = os.environ.get("GW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 CLUSTER_PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 
 
@@ -441,7 +442,6 @@ async def _stall_after_kill(
     """A Rasa server killed (SIGKILL) in the middle of a turn leaves that conversation's lock in
     Redis; the conversation's next message, on the other server, waits until it expires. The kill
     comes as soon as the lock's key is in Redis (the turn holds it)."""
-    import os
     import signal
 
     from bot.ops.cluster import Cluster

@@ -201,8 +201,9 @@ class Settings:
     #: Message text in DEBUG logs is personal data: off unless an operator switches it on.
     log_message_text: bool = _gw("log_message_text", _bool, lambda: False)
     #: Redis shared by several Rasa servers (docs/deployment.md): WeChat's de-duplication,
-    #: replay claims, 48-hour window, unsubscribes, menus and access token, and the hotline's
-    #: per-call lock. Unset (one machine): all of that stays in the Rasa process's memory.
+    #: replay claims, 48-hour window, unsubscribes, menus, access token and inbox, and the leases
+    #: of hotline calls and resent REST messages. Unset (one machine): all of that stays in the
+    #: Rasa process's memory.
     redis_url: str = _gw("redis_url", str, str)
     #: Where the app is, for the Rasa server's channels (evidence upload).
     app_url: str = _gw("app_url", str, lambda: "http://127.0.0.1:8000")

@@ -18,11 +18,15 @@ logger = logging.getLogger(__name__)
 
 
 class ChannelError(Exception):
-    """A request a channel refuses; `status` is the HTTP code (400 unless said otherwise)."""
+    """A request a channel refuses; `status` is the HTTP code (400 unless said otherwise), and
+    `retry_after` the seconds a client should wait before sending it again (a 503's Retry-After)."""
 
-    def __init__(self, code: str, zh: str, en: str, status: int = 400) -> None:
+    def __init__(
+        self, code: str, zh: str, en: str, status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(f"{zh} ({en})")
         self.code, self.zh, self.en, self.status = code, zh, en, status
+        self.retry_after = retry_after
 
     def body(self) -> dict[str, Any]:
         return {
@@ -39,7 +43,8 @@ def refusal(exc: ChannelError, stats: dict[str, int], channel: str) -> HTTPRespo
     """Counts and logs a refused request (its code only: no content) and answers it."""
     stats["rejected"] += 1
     logger.info("%s request refused: %s", channel, exc.code)
-    return response.json(exc.body(), status=exc.status)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return response.json(exc.body(), status=exc.status, headers=headers)
 
 
 def webhook_blueprint(

@@ -32,7 +32,6 @@ from bot import datafiles, texts
 from bot.calls import MAX_TRANSCRIPT_CHARS, DraftWire, WireError
 from bot.config import TOKEN_HEADER, get_settings, secret_value
 from bot.nlp.privacy import mask_phone
-from connectors.call_locks import CallBusy, CallLocks
 from connectors.errors import webhook_blueprint
 from connectors.hotline_support import (
     FollowUp,
@@ -44,6 +43,7 @@ from connectors.hotline_support import (
     sender_id,
     transfer_response,
 )
+from connectors.leases import RETRY_AFTER_S, LeaseBusy, Leases
 from connectors.turn_ids import replies_to
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class HotlineConfig:
     app_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Shanghai"
     max_chars: int = MAX_TRANSCRIPT_CHARS
-    #: Redis shared by several Rasa servers: the per-call lock lives there (call_locks.py).
+    #: Redis shared by several Rasa servers: the per-call lease lives there (leases.py).
     redis_url: str = ""
 
     @classmethod
@@ -93,7 +93,7 @@ class HotlineInput(InputChannel):
 
     def __init__(self, config: HotlineConfig) -> None:
         self.config = config
-        self.locks = CallLocks(config.redis_url)
+        self.locks = Leases(config.redis_url, prefix="gw:hotline:call:")
         self._http: aiohttp.ClientSession | None = None
         self.stats = {
             "calls": 0,
@@ -189,13 +189,15 @@ class HotlineInput(InputChannel):
                 if isinstance(req, NewCall):
                     return await self._new_call(agent, req, on_new_message)
                 return await self._follow_up(agent, req, on_new_message)
-        except CallBusy as exc:
+        except LeaseBusy as exc:
+            # never run beside the request that holds the call: the agent sends it again
             logger.warning("hotline call %s not handled: %s", req.call_id, exc)
             raise HotlineError(
                 "busy",
-                texts.text("agent", "hotline.errors.unavailable"),
+                texts.text("agent", "hotline.errors.busy"),
                 "another request of this call is still being handled: send it again shortly",
                 503,
+                retry_after=RETRY_AFTER_S,
             ) from exc
 
     async def _new_call(

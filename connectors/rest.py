@@ -15,7 +15,10 @@ and the answer (a JSON list of the bot's messages) are those of Rasa's RestInput
   again. Rasa's channel logged the message text and answered 200 with whatever the bot had said;
 - streaming (`?stream=true`) is refused: a streamed reply goes out before the turn is saved;
 - a message may carry `message_id`: sent again (its server died), it is answered from the
-  conversation instead of run twice (connectors/turn_ids.py).
+  conversation instead of run twice (connectors/turn_ids.py); sent again while its first copy
+  still runs, it waits for that copy (a lease per message id, connectors/leases.py) and is
+  answered with what the bot said to it, or, after leases.WAIT_S, refused with a 503 and
+  Retry-After: it is never run twice.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sanic.response import HTTPResponse
 from bot import texts
 from bot.config import get_settings
 from connectors.errors import webhook_blueprint
+from connectors.leases import RETRY_AFTER_S, LeaseBusy, Leases
 from connectors.rest_support import RestError, RestMessage, mask_sender, parse_request
 from connectors.turn_ids import replies_to
 
@@ -51,11 +55,15 @@ class RestInput(RasaRestInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> RestInput:
         texts.check_all()  # a broken catalogue stops the Rasa server at start-up
-        limit = (credentials or {}).get("max_message_chars")
-        return cls(int(limit) if limit else None)
+        creds = credentials or {}
+        limit = creds.get("max_message_chars")
+        redis_url = str(creds.get("redis_url") or get_settings().redis_url)
+        return cls(int(limit) if limit else None, redis_url)
 
-    def __init__(self, max_message_chars: int | None = None) -> None:
+    def __init__(self, max_message_chars: int | None = None, redis_url: str = "") -> None:
         self.max_message_chars = max_message_chars or get_settings().max_message_chars
+        #: One copy of a message id at a time, across servers (Redis when GW_REDIS_URL is set).
+        self.leases = Leases(redis_url, prefix="gw:rest:message:")
         self.stats = {"turns": 0, "repeats": 0, "rejected": 0, "too_long": 0, "not_saved": 0}
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -77,7 +85,24 @@ class RestInput(RasaRestInput):
             logger.info("REST message of %d characters refused", len(msg.text))
             polite = texts.text("citizen", "guard.too_long", limit=self.max_message_chars)
             return self._reply(msg, [{"text": polite}])
-        return await self._turn(msg, on_new_message, request)
+        if msg.message_id is None:
+            return await self._turn(msg, on_new_message)
+        try:
+            async with self.leases.hold(self._message_id(msg)):
+                # a copy that ran before (on any server, which may have died after saving it)
+                # is in the conversation by now
+                if before := await self._answered_before(request, msg):
+                    return before
+                return await self._turn(msg, on_new_message)
+        except LeaseBusy as exc:
+            logger.warning("REST message of %s not run: %s", mask_sender(msg.sender), exc)
+            raise RestError(
+                "still_running",
+                texts.text("citizen", "guard.still_running"),
+                "the same message_id is still being handled: send it again shortly",
+                503,
+                retry_after=RETRY_AFTER_S,
+            ) from exc
 
     async def _answered_before(self, request: Request, msg: RestMessage) -> HTTPResponse | None:
         """The bot's answer to `msg` if the conversation already holds it (sent again after its
@@ -103,11 +128,7 @@ class RestInput(RasaRestInput):
     def _message_id(msg: RestMessage) -> str:
         return f"rest:{msg.sender}:{msg.message_id}"
 
-    async def _turn(
-        self, msg: RestMessage, on_new_message: OnNewMessage, request: Request | None = None
-    ) -> HTTPResponse:
-        if request is not None and (before := await self._answered_before(request, msg)):
-            return before
+    async def _turn(self, msg: RestMessage, on_new_message: OnNewMessage) -> HTTPResponse:
         collector = CollectingOutputChannel()
         self.stats["turns"] += 1
         try:

@@ -8,9 +8,11 @@ message (`message_id` / `turn_id`); Rasa keeps it on the user event, and a messa
 conversation already holds is answered with what the bot said to it then, read from the shared
 tracker store. (WeChat's MsgId is claimed in Redis instead: connectors/wechat_state.py.)
 
-A copy that arrives while the first is still running on a live server is not caught here (both
-wait for the conversation's lock and both run); clients send again only after an error or a
-timeout, by which time the first copy has ended.
+A copy that arrives while the first is still running (a client that gave up waiting, a
+balancer's retry) waits for it: each channel holds a lease per message id (hotline: per call)
+across the check and the turn (connectors/leases.py), so the copy reads the first one's answer
+here once it ends, runs the message itself only if the first copy's server died before saving
+it, and is refused with a 503 and Retry-After if the first copy outlasts leases.WAIT_S.
 """
 
 from __future__ import annotations

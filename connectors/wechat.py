@@ -2,9 +2,10 @@
 
 Configured in the credentials file under `connectors.wechat.WeChatInput` (bot.ops.stack writes it when
 WECHAT_TOKEN is set; see docs/wechat.md). WeChat wants an answer within 5 seconds and retries up
-to 3 times with the same MsgId, so the webhook only checks, decrypts, parses and de-duplicates,
-answers "success" at once, and runs the bot turn in the background, one message at a time per
-citizen. What a request must be to be believed (a fresh signed URL used once, an encrypted body
+to 3 times with the same MsgId, so the webhook only checks, decrypts, parses, de-duplicates and
+records the message (connectors/wechat_inbox.py: a Redis Stream shared by the Rasa servers, so
+that a message whose server dies during its turn is run by another), answers "success" at once,
+and runs the bot turn in the background, one message at a time per citizen. What a request must be to be believed (a fresh signed URL used once, an encrypted body
 in safe mode, an openid as sender) is in connectors/wechat_guard.py. The bot's replies go out as
 customer-service messages (connectors/wechat_outbound.py), and only once the turn is saved: a
 turn the tracker store could not save is answered with `guard.not_saved` instead. Photos, videos
@@ -34,6 +35,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.messages import BaseMessage
 
 from bot import datafiles, texts
+from connectors.turn_ids import replies_to
 from connectors.wechat_config import WeChatConfig, area_resolver
 from connectors.wechat_evidence import EvidenceKeeper
 from connectors.wechat_guard import (
@@ -44,6 +46,7 @@ from connectors.wechat_guard import (
     check_signed_url,
     install_redaction,
 )
+from connectors.wechat_inbox import Entry, inbox
 from connectors.wechat_outbound import Outbound
 from connectors.wechat_state import DEDUPE_TTL_S, StateUnavailable, channel_state
 from connectors.wechat_support import (
@@ -171,6 +174,10 @@ class WeChatInput(InputChannel):
             session=self.state.session(),
         )
         self.turns = UserLanes("turn")
+        #: Messages taken and not yet answered (wechat_inbox.py), where another server finds them.
+        self.inbox = inbox(config.redis_url)
+        self._on_new_message: OnNewMessage | None = None
+        self._app: Any = None
         self.resolve_area = area_resolver()
         #: The loop that runs bot turns (the webhook, lanes and sending stay on Sanic's loop).
         self._turn_loop: asyncio.AbstractEventLoop | None = None
@@ -181,6 +188,8 @@ class WeChatInput(InputChannel):
             "refused": 0,
             "state_unavailable": 0,
             "turns": 0,
+            "redelivered": 0,
+            "answered_again": 0,
             "not_saved": 0,
             "sent": 0,
             "send_failures": 0,
@@ -195,6 +204,18 @@ class WeChatInput(InputChannel):
     # -- the webhook ----------------------------------------------------------------------------
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         bp = Blueprint("wechat_webhook", __name__)
+        self._on_new_message = on_new_message
+
+        @bp.listener("after_server_start")
+        async def start_inbox(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            """Runs the inbox's entries, this server's and those a dead server left."""
+            self._app = app
+            self.outbound.main_loop = asyncio.get_running_loop()
+            self.inbox.start(self._take, self.outbound.main_loop)
+
+        @bp.listener("before_server_stop")
+        async def stop_inbox(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            self.inbox.stop()
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -226,7 +247,7 @@ class WeChatInput(InputChannel):
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
-                return await self._receive(request, on_new_message)
+                return await self._receive(request)
             except Refused as exc:
                 self.stats["refused"] += 1
                 logger.info("WeChat request refused: %s", exc.reason)
@@ -243,8 +264,9 @@ class WeChatInput(InputChannel):
 
         return bp
 
-    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """Refused (wechat_guard) for what is not believed; "success" once a message is taken."""
+    async def _receive(self, request: Request) -> HTTPResponse:
+        """Refused (wechat_guard) for what is not believed; "success" once a message is taken:
+        in the inbox, where another server finds it if this one dies before answering it."""
         self.outbound.main_loop = asyncio.get_running_loop()
         args = request.args
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
@@ -281,7 +303,8 @@ class WeChatInput(InputChannel):
         check_sender(msg.source)
 
         self.stats["received"] += 1
-        if not self.state.claim(dedupe_key(msg), DEDUPE_TTL_S):
+        msg_key = dedupe_key(msg)
+        if not self.state.claim(msg_key, DEDUPE_TTL_S):
             self.stats["duplicates"] += 1
             logger.info("retry of %s from %s ignored", dedupe_key(msg), mask_user(msg.source))
             return response.text("success")
@@ -299,11 +322,14 @@ class WeChatInput(InputChannel):
             return self._passive_reply(inbound.immediate, msg, timestamp, nonce, encrypted)
         if inbound.kind == "ignored" or (inbound.text is None and inbound.media_id is None):
             return response.text("success")
-        received_at = datetime.now(timezone.utc)
-        if not self.turns.submit(
-            user, lambda: self._turn(msg, inbound, received_at, on_new_message)
-        ):
-            self.outbound.queue_reply(user, texts.text("citizen", "wechat.busy"))
+        text_xml = xml.decode("utf-8", "replace") if isinstance(xml, bytes) else str(xml)
+        try:
+            self.inbox.add(text_xml, datetime.now(timezone.utc).isoformat())
+        except StateUnavailable:
+            # not taken: WeChat's retry must not be ignored as a duplicate
+            with contextlib.suppress(StateUnavailable):
+                self.state.release(msg_key)
+            raise
         return response.text("success")
 
     def _passive_reply(
@@ -316,13 +342,71 @@ class WeChatInput(InputChannel):
         return response.text(xml, content_type="application/xml")
 
     # -- the bot turn (background, one at a time per citizen) --------------------------------------
+    def _take(self, entry: Entry) -> None:
+        """Queues an inbox entry's turn in its citizen's lane (on the webhook's loop)."""
+        try:
+            msg = parse_message(entry.xml)
+            inbound = translate(msg, None)
+            received_at = datetime.fromisoformat(entry.received_at)
+        except Exception as exc:  # written by this channel: only a bug or a changed format
+            logger.error("WeChat inbox entry %s unreadable: %s", entry.id, type(exc).__name__)
+            self.inbox.done(entry.id)
+            return
+        if not self.turns.submit(msg.source, lambda: self._turn(entry, msg, inbound, received_at)):
+            self.outbound.queue_reply(msg.source, texts.text("citizen", "wechat.busy"))
+            self.inbox.done(entry.id)
+
     async def _turn(
-        self,
-        msg: BaseMessage,
-        inbound: Inbound,
-        received_at: datetime,
-        on_new_message: OnNewMessage,
+        self, entry: Entry, msg: BaseMessage, inbound: Inbound, received_at: datetime
     ) -> None:
+        """Runs the turn, then acknowledges the entry. The replies are handed on right before
+        the acknowledgement, with no await between: if this server dies before it, no reply has
+        left, and the server that runs the entry again sends them (`_answer_again`)."""
+        try:
+            if entry.redelivered:
+                self.stats["redelivered"] += 1
+                said = await self._said_before(msg)
+                if said is not None:
+                    self._answer_again(msg.source, said)
+                    return
+            await self._run_turn(msg, inbound, received_at)
+        finally:
+            self.inbox.done(entry.id)
+
+    async def _said_before(self, msg: BaseMessage) -> list[dict[str, Any]] | None:
+        """What the bot answered to `msg`, if a server saved its turn and died before
+        acknowledging it (connectors/turn_ids.py); None when it must be run."""
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        if not msg.id or agent is None or agent.tracker_store is None:
+            return None
+        future = asyncio.run_coroutine_threadsafe(
+            agent.tracker_store.retrieve(msg.source), self._turns_loop()
+        )
+        try:
+            tracker = await asyncio.wrap_future(future)
+        except Exception as exc:  # the turn itself then reports the store
+            logger.warning("WeChat repeat check skipped: %s", type(exc).__name__)
+            return None
+        if tracker is None:
+            return None
+        return replies_to([e.as_dict() for e in tracker.events], f"wx-{msg.id}")
+
+    def _answer_again(self, user: str, said: list[dict[str, Any]]) -> None:
+        """Sends what the bot said in a turn whose server died before sending it."""
+        self.stats["answered_again"] += 1
+        logger.info("turn of %s answered from the conversation", mask_user(user))
+        for message in said:
+            text = str(message.get("text") or "")
+            if message.get("buttons"):
+                rendered, payloads = render_buttons(text, message["buttons"])
+                with contextlib.suppress(StateUnavailable):
+                    self.state.set_menu(user, payloads)
+                self.outbound.queue_reply(user, rendered)
+            elif text:
+                self.outbound.queue_reply(user, text)
+
+    async def _run_turn(self, msg: BaseMessage, inbound: Inbound, received_at: datetime) -> None:
+        assert self._on_new_message is not None  # set with the blueprint
         user = msg.source
         if inbound.kind == "location" and self.resolve_area is not None:
             # The gazetteer loads on first use; keep it off the event loop.
@@ -347,8 +431,9 @@ class WeChatInput(InputChannel):
                 )
                 return
             metadata["evidence"] = evidence
-        if inbound.notice:
-            self.outbound.queue_reply(user, inbound.notice)
+        output = WeChatOutput(self, held=[])
+        if inbound.notice:  # goes with the turn's replies, so once
+            await output.send_text_message(user, inbound.notice)
         text = inbound.text or ""
         # the menu goes when the turn is saved: a citizen told to resend means what they meant
         try:
@@ -358,7 +443,6 @@ class WeChatInput(InputChannel):
         if menu and inbound.kind == "text":
             text = answer_from_menu(text, menu)
         self.stats["turns"] += 1
-        output = WeChatOutput(self, held=[])
         message = UserMessage(
             text,
             output,
@@ -370,7 +454,7 @@ class WeChatInput(InputChannel):
         # Model inference is CPU work that would hold the Sanic loop for every turn in flight;
         # on its own loop it cannot delay WeChat's next webhook call past 5 s.
         future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
-            on_new_message(message), self._turns_loop()
+            self._on_new_message(message), self._turns_loop()
         )
         try:
             await asyncio.wrap_future(future)

@@ -53,6 +53,10 @@ class ChannelState(Protocol):
         """True the first time `key` is claimed within `ttl_s` seconds, False afterwards."""
         ...
 
+    def release(self, key: str) -> None:
+        """Forgets a claim: what it guarded was not taken after all (WeChat's retry is)."""
+        ...
+
     def saw(self, user: str, at: float) -> None: ...
 
     def last_seen(self, user: str) -> float | None: ...
@@ -109,6 +113,9 @@ class MemoryState:
         self._claims[key] = now + ttl_s
         self._claims.move_to_end(key)
         return True
+
+    def release(self, key: str) -> None:
+        self._claims.pop(key, None)
 
     def saw(self, user: str, at: float) -> None:
         self._seen[user] = at
@@ -176,6 +183,9 @@ class RedisState:
 
     def claim(self, key: str, ttl_s: float) -> bool:
         return bool(self._call("set", self._k("claim", key), "1", nx=True, ex=max(1, int(ttl_s))))
+
+    def release(self, key: str) -> None:
+        self._call("delete", self._k("claim", key))
 
     def saw(self, user: str, at: float) -> None:
         # kept a little longer than any window an operator would configure (48 h by default)

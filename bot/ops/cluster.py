@@ -15,7 +15,7 @@ Processes (each logs to var/logs/<name>.log and keeps its pid in var/run/<name>.
 
 Shared: PostgreSQL (the ledger and Rasa's tracker, database `greenwhistle_cluster` on
 127.0.0.1:5432, created if missing; DATABASE_URL / GW_TRACKER_URL override) and Redis (Rasa's
-lock store, the WeChat channel's state, the hotline's call locks; GW_REDIS_URL, default
+lock store, the WeChat channel's state and inbox, the channels' leases; GW_REDIS_URL, default
 redis://127.0.0.1:6379/0). Nothing else is shared, so the same process list runs across
 machines (docs/deployment.md). A process that dies is restarted (without waiting for it: the
 balancer's health checks send it traffic once it answers); Ctrl-C or SIGTERM stops everything.

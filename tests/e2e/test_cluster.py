@@ -279,6 +279,22 @@ def _issues_of(cluster: ClusterEnv, senders: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def _redis() -> Any:
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL, decode_responses=True)
+
+
+def _user_events(cluster: ClusterEnv, sender: str) -> list[dict[str, Any]]:
+    r = httpx.get(
+        f"{cluster.rasa_url}/conversations/{sender}/tracker",
+        params={"token": RASA_TOKEN},
+        timeout=30,
+    )
+    r.raise_for_status()
+    return [e for e in r.json()["events"] if e["event"] == "user"]
+
+
 def test_turns_alternating_between_the_rasa_servers_file_one_correct_issue(
     cluster: ClusterEnv,
 ) -> None:
@@ -360,13 +376,98 @@ def test_a_wechat_retry_that_reaches_the_other_server_is_answered_once(
     texts = cluster.api.texts_to(openid)
     # one turn's replies (it says two things), each once
     assert sum("描述" in t for t in texts) == 1 and len(texts) == len(set(texts)), texts
-    r = httpx.get(
-        f"{cluster.rasa_url}/conversations/{openid}/tracker",
-        params={"token": RASA_TOKEN},
-        timeout=30,
-    )
-    users = [e for e in r.json()["events"] if e["event"] == "user"]
+    users = _user_events(cluster, openid)
     assert len(users) == 1, users
+
+
+def test_a_wechat_message_whose_server_is_killed_mid_turn_is_answered_once(
+    cluster: ClusterEnv,
+) -> None:
+    """WeChat was answered "success" and will not send it again; the turn is stalled in the
+    voice note's download (the fake API is slow) when its Rasa server is killed. The message
+    waits in the inbox (connectors/wechat_inbox.py) until the other server takes it over."""
+    openid = f"o-{uuid.uuid4().hex[:20]}"
+    media = cluster.api.add_media(b"#!AMR\n" + b"\x00voice" * 300, "audio/amr")
+    xml = fixture("voice", user=openid, media_id=media, recognition="我要举报")
+    msg_id = re.search(r"<MsgId>(\d+)</MsgId>", xml)
+    assert msg_id
+    inbox = _redis()
+    cluster.api.slow("media/get", 30.0)
+    try:
+        r = cluster.wechat(1).post_xml(xml, encrypt=True)
+        assert (r.status_code, r.text) == (200, "success")
+        holder: list[dict[str, Any]] = []
+
+        def held() -> bool:
+            try:
+                holder[:] = inbox.xpending_range("gw:wechat:inbox", "turns", "-", "+", 10)
+            except Exception:  # the group is created by the servers' readers
+                return False
+            return bool(holder)
+
+        assert cluster.api.wait_for(held, 30), "the message never reached a server's turn"
+        # the server running the turn (whichever read it): its consumer name ends in its pid
+        pid = int(holder[0]["consumer"].rsplit(":", 1)[1])
+        name = next(n for n in ("rasa-1", "rasa-2") if cluster.pid(n) == os.getpgid(pid))
+        old = cluster.kill(name)
+        killed_at = time.monotonic()
+    finally:
+        cluster.api.reset_faults()
+    assert not cluster.api.texts_to(openid), "answered before the kill: not mid-turn"
+    assert cluster.api.wait_for(
+        lambda: any("描述" in t for t in cluster.api.texts_to(openid)), 90
+    ), (
+        cluster.log("rasa-1"),
+        cluster.log("rasa-2"),
+    )
+    # taken over after the lease (15 s since its server last renewed it, looked for every 5 s),
+    # then the turn itself (download, upload, Rasa): measured 25.6 s on a loaded machine
+    answered_after = cluster.api.sent("message/custom/send", openid)[0].at - killed_at
+    assert 5.0 < answered_after < 60.0, f"answered {answered_after:.1f} s after the kill"
+    time.sleep(3.0)  # what a second run would have sent by now
+    texts = cluster.api.texts_to(openid)
+    assert sum("描述" in t for t in texts) == 1 and len(texts) == len(set(texts)), texts
+    users = _user_events(cluster, openid)
+    assert [u.get("message_id") for u in users] == [f"wx-{msg_id.group(1)}"], users
+    rows = cluster.query("SELECT count(*) FROM evidence WHERE msg_id = :m", m=msg_id.group(1))
+    assert rows[0][0] == 1
+    assert inbox.xlen("gw:wechat:inbox") == 0  # acknowledged and deleted
+    cluster.wait_restarted(name, old, f"{cluster.rasa_server(int(name[-1]))}/", 300)
+
+
+def test_a_rest_message_resent_while_its_first_copy_runs_is_run_once(cluster: ClusterEnv) -> None:
+    """The first copy's turn waits for its action call: Rasa reaches the action servers through
+    the balancer, stopped (SIGSTOP) for a few seconds. The same message_id sent meanwhile straight
+    to the other Rasa server waits for the first copy and gets its answer (connectors/leases.py)."""
+    sender = f"resend-{uuid.uuid4().hex[:8]}"
+    message_id = uuid.uuid4().hex
+    body = {"sender": sender, "message": REPORT[0], "message_id": message_id}
+    # Rasa's lock of the conversation (endpoints.cluster.yml: key_prefix greenwhistle): its key is
+    # in Redis while a turn holds it
+    turn_lock = f"greenwhistle:lock:rest:{sender}"
+    balancer = cluster.pid("balancer")
+
+    def post(i: int) -> httpx.Response:
+        return httpx.post(f"{cluster.rasa_server(i)}/webhooks/rest/webhook", json=body, timeout=90)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        os.killpg(balancer, signal.SIGSTOP)
+        try:
+            first = pool.submit(post, 1)
+            assert cluster.api.wait_for(lambda: bool(_redis().exists(turn_lock)), 30)
+            time.sleep(0.5)  # the first copy is in its turn, waiting for its action call
+            resent = pool.submit(post, 2)
+            time.sleep(1.5)
+            assert not first.done() and not resent.done()
+        finally:
+            os.killpg(balancer, signal.SIGCONT)
+        one, two = first.result(timeout=120), resent.result(timeout=120)
+    assert one.status_code == two.status_code == 200, (one.text, two.text)
+    said = [m.get("text") for m in one.json()]
+    assert "还有什么问题" in "\n".join(t or "" for t in said), said
+    assert [m.get("text") for m in two.json()] == said
+    users = _user_events(cluster, f"rest:{sender}")
+    assert [u.get("message_id") for u in users] == [f"rest:{sender}:{message_id}"], users
 
 
 def test_a_sender_killed_mid_delivery_loses_nothing(cluster: ClusterEnv) -> None:
