@@ -26,6 +26,7 @@ def verdict(text: str) -> tuple[str, str | None]:
         ("网上买的电饭锅用了两天就坏了，商家不给退", "12315"),
         ("小区门口的路灯坏了半个月，晚上黑漆漆的", "12345"),
         ("我们这片停水三天了也没人通知", "12345（供水/供电）"),
+        ("早上一开龙头，放出来的水浑浊发黄", "12345（供水/供电）"),
         ("房东不退押金，还说墙上返潮发霉是我弄的", "12345"),
     ],
 )
@@ -38,6 +39,8 @@ def test_matters_that_are_not_ours_say_where_to_go(text: str, target: str) -> No
     [
         "河边那个化工厂晚上偷偷往河里排黄水，味道刺鼻",
         "工地凌晨还在打桩，吵得整栋楼睡不着",
+        "村头的河水这几天发黄发臭",  # a river, not the tap
+        "自来水厂旁边那条河发黄发臭",
         # an environmental problem beside a grievance that is not ours stays ours
         "物业不管事，楼下餐馆的油烟天天往我们窗户里灌",
         "拖欠工资的那个砖厂，烟囱天天冒黑烟",
