@@ -450,30 +450,36 @@ def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -
         inside = [c for c in last.candidates if gz.is_under(c, deepest)]
         if len(inside) == 1:
             deepest = inside[0]
-    unit = gz.unit(deepest)
-    prov = gz.ancestor(deepest, PROVINCE)
-    city_code = gz.city_code(deepest)
+    place, code = unit_place(gz, deepest)
+    place.address, place.mention = address, mention
+    return Located(place, start, end, code)
+
+
+def unit_place(gz: Gazetteer, code: str) -> tuple[Place, str | None]:
+    """The Place of a gazetteer unit (a county-level unit or a town), and the county-level code
+    it is filed under (None when it has no district)."""
+    unit = gz.unit(code)
+    prov = gz.ancestor(code, PROVINCE)
+    city_code = gz.city_code(code)
     place = Place(
         province=prov.name if prov else None,
         city=gz.unit(city_code).name if city_code else None,
-        address=address,
-        mention=mention,
     )
-    county = gz.ancestor(deepest, COUNTY)
-    code = county.code if county else None
+    county = gz.ancestor(code, COUNTY)
+    filed = county.code if county else None
     if unit.level == TOWN:
         place.town = unit.name
         parent = unit.parent
         if gz.acts_as_city(parent):
             place.district = unit.name  # 东莞市虎门镇, 天门市岳口镇: the town is the district
-            code = parent
+            filed = parent
         elif county:
             place.district = county.name
     elif county and not gz.acts_as_city(county.code):
         place.district = county.name
     if county and gz.acts_as_city(county.code):
         place.city = county.name
-    return Located(place, start, end, code if place.district else None)
+    return place, filed if place.district else None
 
 
 def _road_follows(text: str, pos: int) -> bool:

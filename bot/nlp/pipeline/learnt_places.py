@@ -274,23 +274,7 @@ def target(correction: Correction) -> Target | None:
 
 def place_of(code: str) -> Place:
     """The Place of a unit (a county-level unit or a town), as places.py fills it."""
-    gz = gazetteer()
-    unit = gz.unit(code)
-    prov = gz.ancestor(code, PROVINCE)
-    city = gz.city_code(code)
-    place = Place(province=prov.name if prov else None, city=gz.unit(city).name if city else None)
-    county = gz.ancestor(code, COUNTY)
-    if unit.level == TOWN:
-        place.town = unit.name
-        if gz.acts_as_city(unit.parent):
-            place.district = unit.name  # 东莞市虎门镇: the town is the district
-        elif county:
-            place.district = county.name
-    elif county and not gz.acts_as_city(county.code):
-        place.district = county.name
-    if county and gz.acts_as_city(county.code):
-        place.city = county.name
-    return place
+    return places.unit_place(gazetteer(), code)[0]
 
 
 # -- learning ----------------------------------------------------------------------------------
