@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.nlp.extraction._data import read_csv
+from bot.nlp.extraction.types import Place
 
 logger = logging.getLogger(__name__)
 
@@ -387,3 +388,30 @@ def gazetteer() -> Gazetteer:
 
 def level_rank(level: str) -> int:
     return _LEVEL_RANK[level]
+
+
+def unit_place(gz: Gazetteer, code: str) -> tuple[Place, str | None]:
+    """The Place of a gazetteer unit (a county-level unit or a town), and the county-level code
+    it is filed under (None when it has no district)."""
+    unit = gz.unit(code)
+    prov = gz.ancestor(code, PROVINCE)
+    city_code = gz.city_code(code)
+    place = Place(
+        province=prov.name if prov else None,
+        city=gz.unit(city_code).name if city_code else None,
+    )
+    county = gz.ancestor(code, COUNTY)
+    filed = county.code if county else None
+    if unit.level == TOWN:
+        place.town = unit.name
+        parent = unit.parent
+        if gz.acts_as_city(parent):
+            place.district = unit.name  # 东莞市虎门镇, 天门市岳口镇: the town is the district
+            filed = parent
+        elif county:
+            place.district = county.name
+    elif county and not gz.acts_as_city(county.code):
+        place.district = county.name
+    if county and gz.acts_as_city(county.code):
+        place.city = county.name
+    return place, filed if place.district else None

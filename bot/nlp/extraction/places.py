@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from bot.nlp.extraction import segment, villages
 from bot.nlp.extraction.corrections import last_self_correction
-from bot.nlp.extraction.gazetteer import CITY, COUNTY, PROVINCE, TOWN, Gazetteer, gazetteer
+from bot.nlp.extraction.gazetteer import (
+    CITY,
+    COUNTY,
+    PROVINCE,
+    TOWN,
+    Gazetteer,
+    gazetteer,
+    unit_place,
+)
 from bot.nlp.extraction.types import Place
 
 #: Detailed address pieces after the admin chain: 商家村3组, 建设路12号, 阳光小区, 南侧100米.
@@ -453,33 +461,6 @@ def _to_place(gz: Gazetteer, text: str, chain: list[_Resolved], ctx: _Context) -
     place, code = unit_place(gz, deepest)
     place.address, place.mention = address, mention
     return Located(place, start, end, code)
-
-
-def unit_place(gz: Gazetteer, code: str) -> tuple[Place, str | None]:
-    """The Place of a gazetteer unit (a county-level unit or a town), and the county-level code
-    it is filed under (None when it has no district)."""
-    unit = gz.unit(code)
-    prov = gz.ancestor(code, PROVINCE)
-    city_code = gz.city_code(code)
-    place = Place(
-        province=prov.name if prov else None,
-        city=gz.unit(city_code).name if city_code else None,
-    )
-    county = gz.ancestor(code, COUNTY)
-    filed = county.code if county else None
-    if unit.level == TOWN:
-        place.town = unit.name
-        parent = unit.parent
-        if gz.acts_as_city(parent):
-            place.district = unit.name  # 东莞市虎门镇, 天门市岳口镇: the town is the district
-            filed = parent
-        elif county:
-            place.district = county.name
-    elif county and not gz.acts_as_city(county.code):
-        place.district = county.name
-    if county and gz.acts_as_city(county.code):
-        place.city = county.name
-    return place, filed if place.district else None
 
 
 def _road_follows(text: str, pos: int) -> bool:

@@ -46,7 +46,15 @@ import srsly
 from spacy.tokens import Doc
 
 from bot.nlp.extraction import Place, places, polluters
-from bot.nlp.extraction.gazetteer import CITY, COUNTY, PROVINCE, TOWN, Gazetteer, gazetteer
+from bot.nlp.extraction.gazetteer import (
+    CITY,
+    COUNTY,
+    PROVINCE,
+    TOWN,
+    Gazetteer,
+    gazetteer,
+    unit_place,
+)
 from bot.nlp.extraction.places import Located
 from bot.nlp.extraction.text import normalise
 from bot.nlp.pipeline.place_mining import CJK_OR_DIGIT, Phrase, mine
@@ -274,7 +282,7 @@ def target(correction: Correction) -> Target | None:
 
 def place_of(code: str) -> Place:
     """The Place of a unit (a county-level unit or a town), as places.py fills it."""
-    return places.unit_place(gazetteer(), code)[0]
+    return unit_place(gazetteer(), code)[0]
 
 
 # -- learning ----------------------------------------------------------------------------------
