@@ -181,3 +181,19 @@ def test_places_and_facilities_are_context(text: str, categories: set[str]) -> N
 )
 def test_more_phenomena(text: str, categories: set[str]) -> None:
     assert set(extract(text).categories) == categories
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        ("沟边堆了一大堆建筑垃极", {"固废"}),
+        ("有人往菜地里倒那种黑乎乎的废水", {"土壤", "水"}),
+        ("厂里的污泥拉来泼在我家承包地上", {"土壤"}),
+        ("那块地现在种啥死啥", {"土壤"}),
+        ("老板把两亩水田填了盖库房", {"生态"}),
+        ("后山又有人烧荒", {"生态"}),
+        ("开拖拉机的天天从门口过", set()),  # 拖拉机 is no 垃圾
+    ],
+)
+def test_land_harmed_and_waste_as_people_spell_it(text: str, categories: set[str]) -> None:
+    assert set(extract(text).categories) == categories
