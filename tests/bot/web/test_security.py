@@ -48,7 +48,20 @@ def staff(store: CaseStore) -> str:
     return make_user(store, "office")
 
 
+@pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throttle's clock stands still: a block of 2 s, 4 s … cannot run out while a slow
+    machine (PostgreSQL, scrypt, other jobs) works through the guesses, which made these tests
+    depend on the machine's speed."""
+    import bot.casework.throttle
+    from bot.clock import utcnow
+
+    frozen = utcnow()
+    monkeypatch.setattr(bot.casework.throttle, "utcnow", lambda: frozen)
+
+
 # -- login throttling ----------------------------------------------------------------------------
+@pytest.mark.usefixtures("still_clock")
 def test_twenty_wrong_passwords_then_the_right_one_is_refused(store: CaseStore, staff: str) -> None:
     """Today: 20 wrong passwords in 0.8 s, then the right one logs in."""
     with app_client(store, ATTACKER) as c:
@@ -111,6 +124,7 @@ def test_an_attacker_cannot_lock_staff_out(store: CaseStore, staff: str) -> None
         assert logged_in(office)
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_a_new_browser_waits_while_the_account_is_under_attack(
     store: CaseStore, staff: str
 ) -> None:
