@@ -20,7 +20,13 @@ from bot.intake.places import (
     pin_coordinates,
     pin_place,
 )
-from bot.intake.slots import ALSO_ANSWERS, EXTRACTED, REPORT_SLOTS, ReportSlots, media_evidence
+from bot.intake.slots import (
+    ALSO_ANSWERS,
+    EXTRACTED,
+    ReportSlots,
+    cleared_report,
+    media_evidence,
+)
 from bot.intake.status import asks_status
 from bot.intake.turn import Turn, Update
 from bot.intake.values import MAX_EXTRACT_CHARS, clip
@@ -28,7 +34,7 @@ from bot.nlp.extraction import extract
 from bot.nlp.extraction.answers import is_retry, media_kind, pin_label, strip_trigger
 from bot.nlp.extraction.corrections import parse_correction
 from bot.nlp.pipeline import model_says_not_ours, read
-from bot.nlp.scope import decide
+from bot.nlp.scope import Scope, decide
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,19 @@ COURTESIES = frozenset({"greet", "goodbye", "thank"})
 MAX_COURTESY_CHARS = 6
 
 HANDLERS = ReportSlots()
+
+
+def where_to_go(text: str, scope: Scope, classify: bool = True) -> dict[str, Any] | None:
+    """What to tell a citizen whose matter is not ours, or None when it may be: the scope
+    table's topic says where to go; where the table has no topic and nothing pollutes, the
+    trained classifier may say it is not ours (`classify`), and 12345 is named."""
+    if scope.verdict == "elsewhere" and scope.topic is not None:
+        logger.info("scope: elsewhere (%s)", scope.topic.key)
+        return texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)
+    if classify and scope.verdict == "unclear" and model_says_not_ours(text):
+        logger.info("scope: elsewhere (classifier)")
+        return texts.message("citizen", "scope.elsewhere_unknown")
+    return None
 
 
 def _problem_known(slots: Mapping[str, Any]) -> bool:
@@ -151,21 +170,12 @@ def interpret(
     if form_active and requested_slot and not _problem_known(slots):
         # After a vague opening (「我要投诉」) the first answer may show the matter is not ours
         # (「物业乱收费」): the report ends with where to go, as triage says at the opening.
-        scope = decide(text, ex.pollution_types or ex.categories)
-        said = None
-        if scope.verdict == "elsewhere" and scope.topic is not None:
-            logger.info("scope: elsewhere inside the form (%s)", scope.topic.key)
-            said = texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)
-        elif (
-            scope.verdict == "unclear"
-            and requested_slot == "description"
-            and model_says_not_ours(text)
-        ):
-            logger.info("scope: elsewhere inside the form (classifier)")
-            said = texts.message("citizen", "scope.elsewhere_unknown")
+        # (the classifier only at the first question: later answers are short details)
+        said = where_to_go(
+            text, decide(text, ex.pollution_types or ex.categories), requested_slot == "description"
+        )
         if said is not None:
-            cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
-            return Update({**cleared, requested_slot: None}, [said], ends_report=True)
+            return Update({**cleared_report(slots), requested_slot: None}, [said], ends_report=True)
 
     corrections = parse_correction(text) if (intent == "correct_report" or not form_active) else {}
     if corrections:

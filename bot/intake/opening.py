@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot import texts
 from bot.intake.context import Context
 from bot.intake.hotline import call_draft
-from bot.intake.messages import REPORT_INTENTS, interpret
+from bot.intake.messages import REPORT_INTENTS, interpret, where_to_go
 from bot.intake.places import pin_notice
-from bot.intake.slots import REPORT_SLOTS
+from bot.intake.slots import cleared_report
 from bot.intake.values import MAX_EXTRACT_CHARS
-from bot.nlp.pipeline import model_says_not_ours, read
+from bot.nlp.pipeline import read
 from bot.nlp.scope import decide
 
 logger = logging.getLogger(__name__)
@@ -80,27 +79,12 @@ def triage(
     notice = pin_notice(text, metadata, ctx)
     if notice is not None:
         # A pin outside the deployment city to start with: not ours, said where it is.
-        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
-        return Triage("elsewhere", {**cleared, "scope_rule": None}, [notice])
+        return Triage("elsewhere", {**cleared_report(slots), "scope_rule": None}, [notice])
     ex = read(text[:MAX_EXTRACT_CHARS], ctx.province, ctx.city)
     scope = decide(text, ex.pollution_types or ex.categories)
-    if scope.verdict == "elsewhere" and scope.topic is not None:
-        logger.info("scope: elsewhere (%s)", scope.topic.key)
-        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
-        return Triage(
-            "elsewhere",
-            {**cleared, "scope_rule": None},
-            [texts.message("citizen", "scope.elsewhere", tell=scope.topic.tell)],
-        )
-    if scope.verdict == "unclear" and model_says_not_ours(text):
-        # no topic of the table and no pollution named; the trained classifier is confident
-        logger.info("scope: elsewhere (classifier)")
-        cleared = {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
-        return Triage(
-            "elsewhere",
-            {**cleared, "scope_rule": None},
-            [texts.message("citizen", "scope.elsewhere_unknown")],
-        )
+    said = where_to_go(text, scope)
+    if said is not None:
+        return Triage("elsewhere", {**cleared_report(slots), "scope_rule": None}, [said])
     if intent in REDIRECT_ONLY:
         # 「扣我工资…这个找哪个」 was taken for a request for a human: say where to go when it is
         # not ours; otherwise the handoff is what they asked for, not a report.

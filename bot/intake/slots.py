@@ -64,6 +64,11 @@ CATEGORIES_GROW_FROM: frozenset[str | None] = frozenset(
 
 
 # -- slot values shared by answers, corrections and the hotline -----------------------------------
+def cleared_report(slots: Mapping[str, Any]) -> dict[str, Any]:
+    """The report's slots that hold something, emptied: a matter that is not ours keeps nothing."""
+    return {name: None for name in REPORT_SLOTS if slots.get(name) is not None}
+
+
 def phone_slots(phone: str) -> dict[str, Any]:
     return {"contact": phone, "contact_phone": phone, "anonymous": False}
 
