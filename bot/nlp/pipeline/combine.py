@@ -201,7 +201,8 @@ def scope_probability(text: str) -> float | None:
     if not _built():
         return None
     nlp = _load(str(default_model()))
-    return model_view(nlp(make_doc(nlp, text)))[2]
+    # only the classifier: the rules and the recogniser do not change its ENV score
+    return float(nlp.get_pipe("textcat_multilabel")(nlp.make_doc(text)).cats.get(SCOPE, 0.0))
 
 
 #: A message shorter than this (Chinese characters) is never called not ours by the classifier
